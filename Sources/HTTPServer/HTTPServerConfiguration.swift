@@ -1,0 +1,27 @@
+import Foundation
+
+/// How the HTTP server listens and what it tolerates from clients.
+public struct HTTPServerConfiguration: Sendable {
+    /// Numeric IPv4 or IPv6 address to bind ("127.0.0.1", "::1", "0.0.0.0", "::"); a host name
+    /// is resolved and its first address used.
+    public var host: String = "127.0.0.1"
+    /// 0 lets the kernel pick a free port; read it back from `HTTPServer.boundPort`.
+    public var port: UInt16 = 8080
+    /// Worker threads; each runs handlers synchronously.
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Largest request body accepted when `bodyLimit` gives no answer for the route.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Per-route body limit (e.g. larger for zone imports); nil means `maxBodyBytes`.
+    public var bodyLimit: (@Sendable (_ method: String, _ path: String) -> Int?)? = nil
+    /// A connection idle this long (no bytes in either direction) is closed.
+    public var connectionTimeoutSeconds: Int = 30
+    public var connectionLimit: Int = 1024
+    public var perIPConnectionLimit: Int = 256
+    /// Receives one line per finished request: "METHOD path status duration-ms [remote]".
+    /// nil turns access logging off.
+    public var accessLog: (@Sendable (String) -> Void)? = { line in
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    public init() {}
+}
