@@ -6,8 +6,13 @@ public struct HTTPResponse: Sendable {
     public var body: HTTPBody
 
     /// Set by `Router` when it drops a GET body to answer HEAD, so the server can still announce
-    /// the length the GET would have had.
-    var headContentLength: Int? = nil
+    /// the framing the GET would have had.
+    var headOfGet: HeadOfGet? = nil
+
+    enum HeadOfGet: Sendable {
+        case length(Int)
+        case stream
+    }
 
     public init(status: Int, headers: HTTPHeaders = .init(), body: [UInt8] = []) {
         self.status = status

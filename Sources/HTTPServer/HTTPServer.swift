@@ -126,9 +126,12 @@ public final class HTTPServer: @unchecked Sendable {
             return context
         }
         if let declared = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
-           let length = Int(String(cString: declared).trimmingHTTPWhitespace()), length > limit {
-            context.tooLarge = true
-            queue(HTTPProblem.payloadTooLarge(limit: limit).response, on: connection, context: context)
+           let length = Int(String(cString: declared).trimmingHTTPWhitespace()) {
+            context.declaredLength = length
+            if length > limit {
+                context.tooLarge = true
+                queue(HTTPProblem.payloadTooLarge(limit: limit).response, on: connection, context: context)
+            }
         }
         return context
     }
@@ -143,6 +146,9 @@ public final class HTTPServer: @unchecked Sendable {
             context.tooLarge = true
             context.body = []
             return true
+        }
+        if context.body.isEmpty, let declared = context.declaredLength, declared <= context.bodyLimit {
+            context.body.reserveCapacity(declared)
         }
         context.body.append(contentsOf: chunk)
         return true
@@ -254,8 +260,16 @@ public final class HTTPServer: @unchecked Sendable {
     private func makeMHDResponse(_ response: HTTPResponse, context: RequestContext) -> OpaquePointer? {
         switch response.body {
         case .bytes(let bytes):
-            if context.method == "HEAD", let length = response.headContentLength, length > 0, bytes.isEmpty {
-                return MHD_create_response_from_callback(UInt64(length), 1024, zonectlNoBodyReader, nil, nil)
+            if context.method == "HEAD", bytes.isEmpty, let head = response.headOfGet {
+                // libmicrohttpd never reads a HEAD body; this only sets the framing headers.
+                switch head {
+                case .length(let length) where length > 0:
+                    return MHD_create_response_from_callback(UInt64(length), 1024, zonectlNoBodyReader, nil, nil)
+                case .stream:
+                    return MHD_create_response_from_callback(zonectl_mhd_size_unknown(), 1024, zonectlNoBodyReader, nil, nil)
+                default:
+                    break
+                }
             }
             return bytes.withUnsafeBytes { raw in
                 MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),

@@ -8,6 +8,8 @@ final class RequestContext {
     let bodyLimit: Int
     let startedAt = ContinuousClock.now
     var body: [UInt8] = []
+    /// The Content-Length header, when sent (chunked uploads have none).
+    var declaredLength: Int?
     /// Body bytes seen, including those thrown away after the limit was passed.
     var receivedBytes = 0
     var tooLarge = false

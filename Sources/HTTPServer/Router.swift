@@ -57,7 +57,10 @@ public final class Router: Sendable {
         routed.pathParameters = parameters
         var response = route.handler(routed)
         if isHead && route.method != "HEAD" {
-            if case .bytes(let bytes) = response.body { response.headContentLength = bytes.count }
+            switch response.body {
+            case .bytes(let bytes): response.headOfGet = .length(bytes.count)
+            case .stream: response.headOfGet = .stream
+            }
             response.body = .bytes([])
         }
         return response
