@@ -80,6 +80,7 @@ public enum HTTPBody: Sendable {
 public struct HTTPBodyWriter {
     /// Thrown by `write` when the client has gone away or the server stops.
     public struct Cancelled: Error, CustomStringConvertible {
+        public init() {}
         public var description: String { "the client is no longer receiving this response" }
     }
 

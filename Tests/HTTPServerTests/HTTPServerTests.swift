@@ -382,6 +382,28 @@ func withServer(
         #expect(log.all.contains { $0.hasPrefix("GET /v1/zones/example.com./export 200 ") })
     }
 
+    @Test func clientGoingAwayStopsTheStreamProducer() throws {
+        let outcomes = Recorder<String>()
+        try withServer(handler: { _ in
+            HTTPResponse(status: 200) { writer in
+                do {
+                    while true { try writer.write([UInt8](repeating: 0x7A, count: 16 * 1024)) }
+                } catch is HTTPBodyWriter.Cancelled {
+                    outcomes.append("cancelled")
+                    throw HTTPBodyWriter.Cancelled()
+                }
+            }
+        }) { client, _ in
+            // An endless body: the client gives up after half a second and closes its socket.
+            #expect(throws: HTTPTestClientError.self) {
+                try client.sendRaw(Array("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeoutSeconds: 0.5)
+            }
+            let deadline = Date(timeIntervalSinceNow: 10)
+            while outcomes.all.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            #expect(outcomes.all == ["cancelled"])
+        }
+    }
+
     @Test func failingStreamIsCutShortNotCompleted() throws {
         struct ExportFailed: Error {}
         try withServer(handler: { request in
