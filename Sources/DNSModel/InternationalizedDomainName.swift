@@ -153,7 +153,7 @@ private func disallowedReason(_ scalar: Unicode.Scalar) -> String? {
     if properties.isNoncharacterCodePoint { return "a noncharacter" }
     if properties.isDefaultIgnorableCodePoint { return "an invisible (default ignorable) character" }
     if properties.isEmoji && properties.generalCategory != .decimalNumber && value >= 0x80 {
-        return "an emoji"
+        return "a symbol (an emoji)"
     }
     switch properties.generalCategory {
     case .lowercaseLetter, .otherLetter, .modifierLetter, .decimalNumber, .nonspacingMark, .spacingMark:

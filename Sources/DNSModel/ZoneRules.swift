@@ -36,7 +36,8 @@ public enum ZoneRules {
         violations += soaPlacement(apex: apex, rrsets: rrsets)
         violations += singletonTypes(rrsets)
         violations += cnameAtApex(apex: apex, rrsets: rrsets)
-        violations += cnameAndOtherData(rrsets)
+        // At the apex, cname-at-apex already says it all.
+        violations += cnameAndOtherData(rrsets).filter { $0.owner != apex }
         violations += cnameAndDNAME(rrsets)
         violations += occludedByDelegation(apex: apex, rrsets: rrsets)
         violations += occludedByDNAME(rrsets)
