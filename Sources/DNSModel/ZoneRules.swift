@@ -5,7 +5,7 @@ public struct ZoneRuleViolation: Sendable, Equatable, CustomStringConvertible {
     /// Stable slug: "cname-and-other-data", "cname-at-apex", "cname-and-dname",
     /// "multiple-cname", "multiple-dname", "occluded-by-delegation", "occluded-by-dname",
     /// "ds-without-delegation", "out-of-zone", "duplicate-record", "ttl-out-of-range",
-    /// "target-not-hostname", "soa-not-at-apex", "multiple-soa".
+    /// "target-not-hostname", "owner-not-hostname", "soa-not-at-apex", "multiple-soa".
     public let rule: String
     public let message: String
 
@@ -43,6 +43,7 @@ public enum ZoneRules {
         violations += occludedByDNAME(rrsets)
         violations += dsWithoutDelegation(apex: apex, rrsets: rrsets)
         violations += targetsAreHostNames(rrsets)
+        violations += ownersAreHostNames(rrsets)
         return violations
     }
 
@@ -234,10 +235,25 @@ public enum ZoneRules {
         return violations
     }
 
-    /// Why a name is not a host name, nil when it is one.
-    public static func hostNameProblem(_ name: DomainName) -> String? {
-        for label in name.labels {
-            if label == [UInt8(ascii: "*")] { return "a wildcard is not a host" }
+    /// A, AAAA and MX owners are host names (a wildcard label first is fine): BIND's
+    /// `check-names primary fail`, its default, refuses to load a zone where they are not.
+    public static func ownersAreHostNames(_ rrsets: [RRset]) -> [ZoneRuleViolation] {
+        rrsets.filter { $0.type == .a || $0.type == .aaaa || $0.type == .mx }.compactMap { rrset in
+            guard let problem = hostNameProblem(rrset.owner, allowWildcard: true) else { return nil }
+            return ZoneRuleViolation(
+                owner: rrset.owner, type: rrset.type, rule: "owner-not-hostname",
+                message: "\(rrset.owner) cannot own \(rrset.type) records: \(problem) (BIND refuses such a zone)")
+        }
+    }
+
+    /// Why a name is not a host name, nil when it is one. With `allowWildcard`, a leftmost
+    /// `*` label is accepted.
+    public static func hostNameProblem(_ name: DomainName, allowWildcard: Bool = false) -> String? {
+        for (index, label) in name.labels.enumerated() {
+            if label == [UInt8(ascii: "*")] {
+                if allowWildcard && index == 0 { continue }
+                return "a wildcard is not a host"
+            }
             if let bad = label.first(where: { !(isAlphanumeric($0) || $0 == UInt8(ascii: "-")) }) {
                 let shown = bad >= 0x21 && bad <= 0x7E ? "'\(Character(Unicode.Scalar(bad)))'" : "octet \(bad)"
                 return "label '\(DomainName.presentLabel(label))' has \(shown); host names use letters, digits and hyphens"

@@ -51,6 +51,8 @@ import Testing
             (try rrset("m", .mx, "10 _mail.example.net."), "target-not-hostname", "m.example.com."),
             (try rrset("n", .ns, "*.example.net."), "target-not-hostname", "n.example.com."),
             (try rrset("n2", .ns, "."), "target-not-hostname", "n2.example.com."),
+            (try rrset("_x", .a, "192.0.2.10"), "owner-not-hostname", "_x.example.com."),
+            (try rrset("-mx", .mx, "10 mail"), "owner-not-hostname", "-mx.example.com."),
             (try rrset("two", .cname, "a.example.net.", "b.example.net."), "multiple-cname", "two.example.com."),
             (try rrset("nods", .ds, "1 8 2 \(String(repeating: "AB", count: 32))"), "ds-without-delegation", "nods.example.com."),
             (try rrset("@", .ds, "1 8 2 \(String(repeating: "AB", count: 32))"), "ds-without-delegation", "example.com."),
