@@ -264,6 +264,18 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
         return text
     }
 
+    // MARK: Identity
+
+    /// Hashes the wire octets in one go; the synthesized hash feeds them one by one, which
+    /// dominated parsing a large zone.
+    public func hash(into hasher: inout Hasher) {
+        wire.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (left: DomainName, right: DomainName) -> Bool {
+        left.wire == right.wire
+    }
+
     // MARK: Order
 
     /// Canonical DNS name order (RFC 4034 §6.1): compare label by label from the right, each

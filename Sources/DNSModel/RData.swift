@@ -13,6 +13,15 @@ public struct RData: Hashable, Sendable {
     public let type: RRType
     public let wire: [UInt8]
 
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type.rawValue)
+        wire.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (left: RData, right: RData) -> Bool {
+        left.type == right.type && left.wire == right.wire
+    }
+
     init(checkedType type: RRType, wire: [UInt8]) {
         self.type = type
         self.wire = wire

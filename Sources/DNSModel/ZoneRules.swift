@@ -113,22 +113,22 @@ public enum ZoneRules {
     /// A CNAME is alone at its name, apart from DNSSEC records (RFC 1034 §3.6.2, RFC 2181 §10.1).
     public static func cnameAndOtherData(_ rrsets: [RRset]) -> [ZoneRuleViolation] {
         var violations: [ZoneRuleViolation] = []
-        for (owner, types) in typesByOwner(rrsets) where types.contains(.cname) {
+        for (owner, types) in typesByOwner(rrsets, havingAny: .cname) {
             let others = types.filter { $0 != .cname && $0 != .rrsig && $0 != .nsec && $0 != .dname }.sorted()
             guard !others.isEmpty else { continue }
             violations.append(ZoneRuleViolation(
                 owner: owner, type: .cname, rule: "cname-and-other-data",
                 message: "\(owner) has a CNAME and also \(others.map(\.description).joined(separator: ", ")) records; a CNAME must be the only record at its name"))
         }
-        return violations
+        return violations.sorted { $0.owner < $1.owner }
     }
 
     /// CNAME and DNAME never share a name (RFC 6672 §5.2).
     public static func cnameAndDNAME(_ rrsets: [RRset]) -> [ZoneRuleViolation] {
-        typesByOwner(rrsets).filter { $0.value.contains(.cname) && $0.value.contains(.dname) }.map {
+        typesByOwner(rrsets, havingAny: .dname).filter { $0.value.contains(.cname) }.map {
             ZoneRuleViolation(owner: $0.key, type: .dname, rule: "cname-and-dname",
                               message: "\($0.key) has both a CNAME and a DNAME; remove one")
-        }
+        }.sorted { $0.owner < $1.owner }
     }
 
     /// NS below the apex is a delegation: at it only NS, DS and glue addresses; below it only
@@ -195,7 +195,7 @@ public enum ZoneRules {
     /// DS belongs to a delegation (RFC 4035 §2.4): not at the apex (it goes in the parent zone),
     /// not at a name without NS.
     public static func dsWithoutDelegation(apex: DomainName, rrsets: [RRset]) -> [ZoneRuleViolation] {
-        let owners = typesByOwner(rrsets)
+        let owners = typesByOwner(rrsets, havingAny: .ds)
         return rrsets.filter { $0.type == .ds }.compactMap { rrset in
             if rrset.owner == apex {
                 return ZoneRuleViolation(owner: rrset.owner, type: .ds, rule: "ds-without-delegation",
@@ -265,9 +265,13 @@ public enum ZoneRules {
         return nil
     }
 
-    private static func typesByOwner(_ rrsets: [RRset]) -> [DomainName: Set<RRType>] {
+    /// The types at each owner that has an rrset of `type` (most owners have none, and a zone
+    /// can have a million rrsets, so only those owners are collected).
+    private static func typesByOwner(_ rrsets: [RRset], havingAny type: RRType) -> [DomainName: Set<RRType>] {
         var result: [DomainName: Set<RRType>] = [:]
-        for rrset in rrsets { result[rrset.owner, default: []].insert(rrset.type) }
+        for rrset in rrsets where rrset.type == type { result[rrset.owner] = [] }
+        guard !result.isEmpty else { return [:] }
+        for rrset in rrsets where result[rrset.owner] != nil { result[rrset.owner]!.insert(rrset.type) }
         return result
     }
 }

@@ -44,9 +44,23 @@ private struct RRsetBuilder {
     var type: RRType
     var ttl: UInt32
     var rdatas: [RData]
-    var members: Set<RData>
+    /// Only for large RRsets: most have one or two records, where a set costs more than a scan.
+    var members: Set<RData>?
     var firstLine: Int
     var lastLine: Int
+
+    func contains(_ rdata: RData) -> Bool {
+        members?.contains(rdata) ?? rdatas.contains(rdata)
+    }
+
+    mutating func append(_ rdata: RData) {
+        rdatas.append(rdata)
+        if members != nil {
+            members!.insert(rdata)
+        } else if rdatas.count > 16 {
+            members = Set(rdatas)
+        }
+    }
 }
 
 private struct ParserState {
@@ -170,7 +184,7 @@ private struct ParserState {
     mutating func add(owner: DomainName, type: RRType, ttl: UInt32, rdata: RData, line: Int) {
         let key = RRsetKey(owner: owner, type: type)
         if let slot = index[key] {
-            if builders[slot].members.contains(rdata) {
+            if builders[slot].contains(rdata) {
                 warnings.append(ZoneFileError(
                     line: line, rule: "duplicate-record",
                     message: "the same \(type) record for \(owner) is already on line \(builders[slot].firstLine); ignored"))
@@ -182,14 +196,13 @@ private struct ParserState {
                     message: "TTL \(ttl) differs from the TTL \(builders[slot].ttl) of the other \(type) records for \(owner); the RRset takes \(ttl), the last one given"))
                 builders[slot].ttl = ttl
             }
-            builders[slot].rdatas.append(rdata)
-            builders[slot].members.insert(rdata)
+            builders[slot].append(rdata)
             builders[slot].lastLine = line
             records.append((owner, rdata, slot))
         } else {
             let slot = builders.count
             builders.append(RRsetBuilder(
-                owner: owner, type: type, ttl: ttl, rdatas: [rdata], members: [rdata],
+                owner: owner, type: type, ttl: ttl, rdatas: [rdata], members: nil,
                 firstLine: line, lastLine: line))
             index[key] = slot
             records.append((owner, rdata, slot))
