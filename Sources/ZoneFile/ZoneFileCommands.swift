@@ -70,8 +70,9 @@ public enum ZoneFileCommands {
     private static func load(origin: String, path: String) -> (DomainName, [UInt8])? {
         let apex: DomainName
         do {
-            // The origin on the command line is absolute whether or not it ends in a dot.
-            apex = try DomainName(presentation: origin, origin: .root)
+            // The origin on the command line is absolute whether or not it ends in a dot, and
+            // may be written in Unicode (converted to its A-labels).
+            apex = try DomainName(userInput: origin)
         } catch {
             writeStandardError("zonectl: origin '\(origin)' is not a domain name: \(error)\n")
             return nil

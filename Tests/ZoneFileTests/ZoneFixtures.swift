@@ -72,6 +72,8 @@ enum ZoneFixtures {
         naptr    IN NAPTR 100 50 "U" "E2U+sip" "!^.*$!sip:info@example.com!" .
         svc      IN SVCB  1 svc-host port=8443 alpn=h2 mandatory=alpn
         alias    IN SVCB  0 svc-host
+        svc2     IN HTTPS 2 svc-host alpn="h2,h3\\\\,x" no-default-alpn ech=AEX+DQBBpQAgACB/RRp5 port=443 key65000="x y" key7="/dns{?dns}"
+        svc3     IN SVCB  3 svc-host mandatory=alpn,ipv4hint alpn=dot ipv4hint=192.0.2.7,192.0.2.8
         svc-host IN A     192.0.2.6
         old      IN DNAME new.example.net.
         loc      IN LOC   52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m
