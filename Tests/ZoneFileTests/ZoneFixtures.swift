@@ -1,10 +1,11 @@
 import DNSModel
 import Foundation
 
-/// The shared test zones, copied into this target (Fixtures/) so the tests run wherever the
+/// The shared test zones, copied into Tests/Fixtures/zones so the tests run wherever the
 /// repository is cloned, and a zone holding every record type zonectl supports.
 enum ZoneFixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/zones")
 
     /// Valid zones: file name and the zone's origin (the name before ".zone").
     static var validZones: [String] {

@@ -23,7 +23,7 @@ runs="${RUNS:-3}"
 zone="big.example"
 
 generator="$repo/../shared/testdata/gen-zone.py"
-[[ -f "$generator" ]] || generator="$repo/Tests/ZoneFileTests/Fixtures/gen-zone.py"
+[[ -f "$generator" ]] || generator="$repo/Tests/Fixtures/gen-zone.py"
 
 if [[ ! -x "$zonectl" ]]; then
     echo "zonectl binary not found at $zonectl: build it (swift build -c release --product zonectl) or set ZONECTL" >&2
