@@ -23,8 +23,14 @@ public struct ParsedZone: Sendable, Equatable {
 /// and BIND when the records are not adjacent) and gets a warning, since RFC 2181 §5.2 requires
 /// one TTL per RRset.
 public enum ZoneFileParser {
-    public static func parse(_ bytes: [UInt8], origin: DomainName) -> Result<ParsedZone, ZoneFileErrors> {
+    /// With `requireApexRecords` false the file may be a fragment to merge into a zone that
+    /// exists (its SOA and apex NS come from elsewhere), so a missing SOA or apex NS is no error;
+    /// `defaultTTL` then stands in for `$TTL` when the file sets none.
+    public static func parse(_ bytes: [UInt8], origin: DomainName, requireApexRecords: Bool = true,
+                             defaultTTL: UInt32? = nil) -> Result<ParsedZone, ZoneFileErrors> {
         var state = ParserState(apex: origin)
+        state.requireApexRecords = requireApexRecords
+        state.fallbackTTL = defaultTTL
         ZoneFileLexer.forEachEntry(
             in: bytes,
             entry: { state.handle($0) },
@@ -65,6 +71,8 @@ private struct RRsetBuilder {
 
 private struct ParserState {
     let apex: DomainName
+    var requireApexRecords = true
+    var fallbackTTL: UInt32?
     var origin: DomainName
     var dollarTTL: UInt32?
     var soaMinimum: UInt32?
@@ -169,7 +177,7 @@ private struct ParserState {
         if type == .soa, dollarTTL == nil, soaMinimum == nil {
             soaMinimum = soaMinimumField(rdata)
         }
-        guard let recordTTL = ttl ?? dollarTTL ?? soaMinimum else {
+        guard let recordTTL = ttl ?? dollarTTL ?? soaMinimum ?? fallbackTTL else {
             fail(typeToken, line: entry.line, "missing-ttl",
                  "the record has no TTL and none is in force: add $TTL at the top or a TTL on the record")
             return
@@ -263,7 +271,7 @@ private struct ParserState {
 
         // Rules on the zone as a whole, pinned to the line of the record that breaks them.
         let soaSets = builders.filter { $0.type == .soa }
-        if soaSets.isEmpty {
+        if soaSets.isEmpty && requireApexRecords {
             errors.append(ZoneFileError(line: 1, rule: "missing-soa", message: "the zone has no SOA record at its apex \(apex)"))
         }
         for set in soaSets where set.owner != apex {
@@ -276,7 +284,7 @@ private struct ParserState {
                 line: builders[apexSOA].lastLine, rule: "multiple-soa",
                 message: "a zone has exactly one SOA record; another one is on line \(builders[apexSOA].firstLine)"))
         }
-        if !soaSets.isEmpty && index[RRsetKey(owner: apex, type: .ns)] == nil {
+        if requireApexRecords && !soaSets.isEmpty && index[RRsetKey(owner: apex, type: .ns)] == nil {
             errors.append(ZoneFileError(
                 line: builders[index[RRsetKey(owner: apex, type: .soa)] ?? 0].firstLine, rule: "missing-ns",
                 message: "the zone has no NS records at its apex \(apex): secondaries and resolvers need at least one"))

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPServer
+import Store
+
+/// The REST API: every route, the authentication in front of them, and the one place where
+/// errors become problem+json. Handlers run synchronously on libmicrohttpd's worker threads.
+public final class APIService: Sendable {
+    let pool: ConnectionPool
+    let router = Router()
+    let log: @Sendable (String) -> Void
+    let zoneDefaults: ZoneDefaults
+
+    public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder,
+                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.pool = pool
+        self.zoneDefaults = zoneDefaults
+        self.log = log
+        registerHealthRoutes()
+        registerAccountRoutes()
+        registerTokenRoutes()
+        registerZoneRoutes()
+        registerRRsetRoutes()
+        registerZoneFileRoutes()
+        registerZoneChangeRoutes()
+    }
+
+    /// Entry point for the HTTP server.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        router.handle(request)
+    }
+
+    /// A request that passed authentication.
+    struct Call {
+        let http: HTTPRequest
+        let principal: Principal
+
+        func parameter(_ name: String) -> String { http.pathParameters[name] ?? "" }
+    }
+
+    /// Registers a route whose handler needs a valid token. Read-only tokens are refused on every
+    /// method but GET/HEAD here, so no handler can forget to check.
+    func route(_ method: String, _ pattern: String, _ handler: @escaping @Sendable (Call) throws -> HTTPResponse) {
+        router.add(method, pattern) { [self] request in
+            respond(to: request) {
+                let principal = try authenticate(request)
+                if method != "GET" && method != "HEAD" { try principal.requireWrite() }
+                return try handler(Call(http: request, principal: principal))
+            }
+        }
+    }
+
+    /// Registers a route anyone may call (health, readiness).
+    func publicRoute(_ method: String, _ pattern: String, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
+        router.add(method, pattern) { [self] request in
+            respond(to: request) { try handler(request) }
+        }
+    }
+
+    private func respond(to request: HTTPRequest, _ body: () throws -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch let problem as HTTPProblem {
+            return problem.response
+        } catch let error as DatabaseError where error.kind == .unavailable {
+            log("database unavailable during \(request.method) \(request.path): \(error)")
+            return Problems.unavailable("the database is unreachable; retry shortly").response
+        } catch {
+            log("internal error during \(request.method) \(request.path): \(error)")
+            return Problems.internalError().response
+        }
+    }
+
+    private func authenticate(_ request: HTTPRequest) throws -> Principal {
+        guard let header = request.headers["Authorization"] else {
+            throw Problems.unauthorized("send a token as 'Authorization: Bearer <token>'")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw Problems.unauthorized("the Authorization header must be 'Bearer <token>'")
+        }
+        let presented = parts[1].trimmingCharacters(in: .whitespaces)
+        guard let secret = TokenSecret(presented: presented),
+              let row = try pool.withConnection({ try TokenRepository.find(id: secret.id, on: $0) }),
+              secret.matches(storedHash: row.secretHash)
+        else {
+            throw Problems.unauthorized("the token is unknown or has been revoked")
+        }
+        let role: Principal.Role
+        switch row.role {
+        case .operator: role = .operator
+        case .account:
+            guard let accountID = row.accountID else { throw Problems.unauthorized("the token has no account") }
+            role = .account(id: accountID)
+        }
+        return Principal(tokenID: row.id, role: role, readOnly: row.readOnly, zones: row.zones.map(Set.init))
+    }
+}
+
+extension APIService {
+    func registerHealthRoutes() {
+        publicRoute("GET", "/v1/health") { _ in
+            .json(200, .object([("status", .string("ok"))]))
+        }
+        publicRoute("GET", "/v1/ready") { [pool] _ in
+            guard pool.ping() else { throw Problems.unavailable("the database is unreachable") }
+            return .json(200, .object([("status", .string("ready"))]))
+        }
+    }
+}

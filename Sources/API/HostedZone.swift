@@ -1,0 +1,102 @@
+import DNSModel
+import Store
+
+/// A zone row read back into DNS types, with the SOA and apex NS the service owns.
+struct HostedZone {
+    let row: ZoneRow
+    let name: DomainName
+    let serial: ZoneSerial
+    let policy: SerialPolicy
+    let nameservers: [DomainName]
+
+    init(_ row: ZoneRow) throws {
+        self.row = row
+        name = try StoredData.name(row.name)
+        serial = ZoneSerial(rawValue: UInt32(truncatingIfNeeded: row.serial))
+        guard let policy = SerialPolicy(rawValue: row.serialPolicy) else {
+            throw StoredData.Corrupt("zone \(row.name) has unknown serial policy \(row.serialPolicy)")
+        }
+        self.policy = policy
+        nameservers = try row.nameservers.map(StoredData.name)
+    }
+
+    var id: Int64 { row.id }
+
+    /// The ETag of the zone and of everything in it: the serial, which changes with every change.
+    var etag: String { "\"\(serial.rawValue)\"" }
+
+    func soaData(serial: ZoneSerial) throws -> SOAData {
+        SOAData(
+            mname: try StoredData.name(row.soa.mname), rname: try StoredData.name(row.soa.rname), serial: serial,
+            refresh: UInt32(row.soa.refresh), retry: UInt32(row.soa.retry), expire: UInt32(row.soa.expire),
+            minimum: UInt32(row.soa.minimum))
+    }
+
+    func soaRRset(serial: ZoneSerial? = nil) throws -> RRset {
+        RRset(owner: name, type: .soa, ttl: UInt32(row.soa.ttl), rdatas: [try soaData(serial: serial ?? self.serial).rdata])
+    }
+
+    func apexNSRRset() throws -> RRset {
+        let rdatas = try nameservers.map { server throws -> RData in
+            do {
+                return try RData(type: .ns, wire: server.wire)
+            } catch {
+                throw StoredData.Corrupt("apex name server \(server) of \(row.name): \(error)")
+            }
+        }
+        return RRset(owner: name, type: .ns, ttl: UInt32(row.nsTTL), rdatas: rdatas)
+    }
+
+    /// Whether an RRset is one the service owns (SOA anywhere, NS at the apex).
+    func isServiceOwned(owner: DomainName, type: RRType) -> Bool {
+        type == .soa || (type == .ns && owner == name)
+    }
+}
+
+/// Turning stored rows back into DNS types. The service wrote every row from parsed types, so a
+/// failure here means the database was changed behind its back: an internal error, logged.
+enum StoredData {
+    struct Corrupt: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func name(_ text: String) throws -> DomainName {
+        do {
+            return try DomainName(presentation: text, origin: .root)
+        } catch {
+            throw Corrupt("stored name '\(text)' does not parse: \(error)")
+        }
+    }
+
+    /// Groups rows (ordered by owner key and type, as every query returns them) into RRsets.
+    static func rrsets(_ rows: [RecordRow]) throws -> [RRset] {
+        var result: [RRset] = []
+        var currentKey: RRsetKey?
+        for row in rows {
+            let key = RRsetKey(ownerKey: row.ownerKey, type: row.type)
+            let type = RRType(rawValue: UInt16(truncatingIfNeeded: row.type))
+            let rdata: RData
+            do {
+                rdata = try RData(type: type, wire: row.rdata)
+            } catch {
+                throw Corrupt("stored \(type) record at \(row.owner) does not parse: \(error)")
+            }
+            if key == currentKey {
+                result[result.count - 1].rdatas.append(rdata)
+            } else {
+                result.append(RRset(owner: try name(row.owner), type: type, ttl: UInt32(row.ttl), rdatas: [rdata]))
+                currentKey = key
+            }
+        }
+        return result
+    }
+
+    static func rows(_ rrset: RRset) -> [RecordRow] {
+        let owner = rrset.owner.description
+        let key = rrset.owner.ownerKey
+        return rrset.rdatas.map {
+            RecordRow(owner: owner, ownerKey: key, type: Int64(rrset.type.rawValue), ttl: Int64(rrset.ttl), rdata: $0.wire)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import DNSModel
+import HTTPServer
+import Store
+
+/// `/v1/zones/{zone}/rrsets…`: reading RRsets, changing one, and the atomic batch.
+extension APIService {
+    func registerRRsetRoutes() {
+        route("GET", "/v1/zones/{zone}/rrsets") { [pool] call in
+            let page = try PageRequest(call.http)
+            return try pool.withConnection { db in
+                let zone = try Self.visibleZone(call, on: db)
+                var ownerKey: [UInt8]?
+                if let text = call.http.query("name") {
+                    do throws(RuleMessage) { ownerKey = try RRsetRequest.owner(text, in: zone.name).ownerKey } catch {
+                        throw Problems.invalidQuery("name", error.message)
+                    }
+                }
+                var type: Int64?
+                if let text = call.http.query("type") {
+                    do throws(RuleMessage) { type = Int64(try RRsetRequest.type(text).rawValue) } catch { throw Problems.invalidQuery("type", error.message) }
+                }
+                let after = try page.after.map { key throws(HTTPProblem) -> RRsetKey in
+                    let parts = key.split(separator: "/")
+                    guard parts.count == 2, let bytes = Self.bytes(fromHex: String(parts[0])), let type = Int64(parts[1]) else {
+                        throw Problems.invalidQuery("cursor", "is not a cursor this server issued")
+                    }
+                    return RRsetKey(ownerKey: bytes, type: type)
+                }
+                let rows = try RecordRepository.rrsetPage(
+                    zoneID: zone.id, after: after, ownerKey: ownerKey, type: type, limit: page.limit + 1, on: db)
+                let rrsets = try StoredData.rrsets(rows)
+                var response = page.response(call.http, rows: rrsets, key: { "\(Self.hex($0.owner.ownerKey))/\($0.type.rawValue)" },
+                                             render: RRsetRequest.json)
+                response.headers.set("ETag", zone.etag)
+                return response
+            }
+        }
+
+        route("GET", "/v1/zones/{zone}/rrsets/{name}/{type}") { [pool] call in
+            try pool.withConnection { db in
+                let zone = try Self.visibleZone(call, on: db)
+                let (owner, type) = try Self.rrsetPath(call, zone: zone)
+                guard let rrset = try Self.currentRRset(owner: owner, type: type, zone: zone, on: db) else {
+                    throw Problems.notFound("the zone \(zone.name) has no \(type) records at \(owner)")
+                }
+                var response = HTTPResponse.json(200, RRsetRequest.json(rrset))
+                response.headers.set("ETag", zone.etag)
+                return response
+            }
+        }
+
+        route("PUT", "/v1/zones/{zone}/rrsets/{name}/{type}") { [self] call in
+            let body = try call.http.jsonBody()
+            return try commitChange(call) { zone, db in
+                let (owner, type) = try Self.rrsetPath(call, zone: zone)
+                var fields = JSONFields(body)
+                let ttl = RRsetRequest.ttl(&fields)
+                let rdatas = RRsetRequest.rdatas(&fields, type: type, required: true) ?? []
+                try fields.finish()
+                if rdatas.isEmpty {
+                    throw Problems.validation([.init(pointer: "/records", message: "must hold at least one record; to delete the RRset use DELETE")])
+                }
+                if call.http.headers["If-None-Match"] == "*",
+                   try Self.currentRRset(owner: owner, type: type, zone: zone, on: db) != nil {
+                    throw Problems.preconditionFailed("the zone already has \(type) records at \(owner) and If-None-Match: * asked to create only")
+                }
+                return [RRsetOperation(action: .replace, owner: owner, type: type, ttl: ttl, rdatas: rdatas, pointer: "")]
+            } respond: { outcome, db in
+                let (owner, type) = try Self.rrsetPath(call, zone: outcome.zone)
+                let rrset = try Self.currentRRset(owner: owner, type: type, zone: outcome.zone, on: db)
+                return .json(200, rrset.map(RRsetRequest.json) ?? .null)
+            }
+        }
+
+        route("DELETE", "/v1/zones/{zone}/rrsets/{name}/{type}") { [self] call in
+            try commitChange(call) { zone, _ in
+                let (owner, type) = try Self.rrsetPath(call, zone: zone)
+                return [RRsetOperation(action: .delete, owner: owner, type: type, ttl: nil, rdatas: [], pointer: "")]
+            } respond: { _, _ in
+                .noContent()
+            }
+        }
+
+        route("PATCH", "/v1/zones/{zone}/rrsets") { [self] call in
+            let body = try call.http.jsonBody()
+            return try commitChange(call) { zone, _ in
+                var fields = JSONFields(body)
+                let changes = fields.value("changes")
+                try fields.finish()
+                guard case .array(let items)? = changes else {
+                    throw Problems.validation([.init(pointer: "/changes", message: "is required: an array of {action, name, type, ttl, records}")])
+                }
+                guard !items.isEmpty, items.count <= RRsetRequest.maxChangesPerBatch else {
+                    throw Problems.validation([.init(pointer: "/changes", message: "must hold 1 to \(RRsetRequest.maxChangesPerBatch) changes, not \(items.count)")])
+                }
+                var errors: [HTTPProblem.FieldError] = []
+                var operations: [RRsetOperation] = []
+                for (index, item) in items.enumerated() {
+                    if let operation = RRsetRequest.operation(item, pointer: "/changes/\(index)", zone: zone.name, errors: &errors) {
+                        operations.append(operation)
+                    }
+                }
+                guard errors.isEmpty else { throw Problems.validation(errors) }
+                return operations
+            } respond: { outcome, _ in
+                .json(200, Self.changeSummary(outcome))
+            }
+        }
+    }
+
+    /// Runs one change of a zone in one transaction: lock the zone, check `If-Match`, build the
+    /// operations (which may read the locked zone), commit them, answer.
+    func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
+                      operations: (HostedZone, PostgresConnection) throws -> [RRsetOperation],
+                      respond: (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
+        try pool.transaction { db in
+            let zone = try Self.visibleZone(call, on: db, lock: true)
+            try Self.checkIfMatch(call, zone: zone)
+            let planned = try operations(zone, db)
+            guard let account = try AccountRepository.find(id: zone.row.accountID, on: db) else {
+                throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
+            }
+            let editor = ZoneEditor(db: db, zone: zone, account: account, tokenID: call.principal.tokenID)
+            let outcome = try editor.commit(planned, replaceAll: replaceAll, kind: kind)
+            var response = try respond(outcome, db)
+            response.headers.set("ETag", outcome.zone.etag)
+            return response
+        }
+    }
+
+    static func changeSummary(_ outcome: ZoneEditor.Outcome) -> JSONValue {
+        .object([
+            ("serial", .int(Int64(outcome.zone.serial.rawValue))),
+            ("changed", .bool(outcome.changed)),
+            ("records_removed", .int(Int64(outcome.removed.count))),
+            ("records_added", .int(Int64(outcome.added.count))),
+        ])
+    }
+
+    /// `{name}` and `{type}` of an RRset path.
+    static func rrsetPath(_ call: Call, zone: HostedZone) throws(HTTPProblem) -> (DomainName, RRType) {
+        let owner: DomainName
+        let type: RRType
+        do throws(RuleMessage) { owner = try RRsetRequest.owner(call.parameter("name"), in: zone.name) } catch {
+            throw Problems.badRequest("path segment {name}: \(error.message)")
+        }
+        do throws(RuleMessage) { type = try RRsetRequest.type(call.parameter("type")) } catch {
+            throw Problems.badRequest("path segment {type}: \(error.message)")
+        }
+        return (owner, type)
+    }
+
+    /// One RRset as published, including the SOA and apex NS the service owns.
+    static func currentRRset(owner: DomainName, type: RRType, zone: HostedZone, on db: PostgresConnection) throws -> RRset? {
+        if owner == zone.name && type == .soa { return try zone.soaRRset() }
+        if owner == zone.name && type == .ns { return try zone.apexNSRRset() }
+        let rows = try RecordRepository.rrsetPage(
+            zoneID: zone.id, after: nil, ownerKey: owner.ownerKey, type: Int64(type.rawValue), limit: 1, on: db)
+        return try StoredData.rrsets(rows).first
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    static func bytes(fromHex text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < digits.count {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+            index += 2
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,46 @@
+import DNSModel
+import HTTPServer
+import Store
+
+/// Finding the zone a route names and deciding whether the caller may see it.
+extension APIService {
+    /// The `{zone}` of a path: a zone name (trailing dot optional) or a zone id. A zone the token
+    /// may not see is answered exactly like one that does not exist, so customers cannot probe
+    /// for each other's domains.
+    static func visibleZone(_ call: Call, on db: PostgresConnection, lock: Bool = false) throws -> HostedZone {
+        let reference = call.parameter("zone")
+        let notFound = Problems.notFound("no zone '\(reference)' is visible to this token")
+        let row: ZoneRow?
+        if let id = Int64(reference), id > 0 {
+            row = lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
+        } else if let name = try? DomainName(userInput: reference) {
+            if lock, let found = try ZoneRepository.find(name: name.description, on: db) {
+                row = try ZoneRepository.lock(id: found.id, on: db)
+            } else {
+                row = try ZoneRepository.find(name: name.description, on: db)
+            }
+        } else {
+            row = nil
+        }
+        guard let row, call.principal.canSee(zone: row) else { throw notFound }
+        return try HostedZone(row)
+    }
+
+    /// `If-Match` on a write: the zone must still be at the serial the client last saw.
+    static func checkIfMatch(_ call: Call, zone: HostedZone) throws(HTTPProblem) {
+        guard let header = call.http.headers["If-Match"] else { return }
+        let tags = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.hasPrefix("W/") ? String($0.dropFirst(2)) : $0 }
+        guard !tags.contains("*"), !tags.contains(zone.etag) else { return }
+        throw Problems.preconditionFailed(
+            "the zone has changed since: its ETag is now \(zone.etag) (serial \(zone.serial)), If-Match asked for \(header); read it again and retry")
+    }
+}
+
+extension Principal {
+    func canSee(zone row: ZoneRow) -> Bool {
+        guard canSee(accountID: row.accountID) else { return false }
+        if let zones { return zones.contains(row.name) }
+        return true
+    }
+}

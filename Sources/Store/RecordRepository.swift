@@ -1,0 +1,156 @@
+/// One stored record. The Store knows nothing of DNS: owner keys and RDATA are opaque bytes the
+/// API computed (see the `records` table's comments for what the key's byte order means).
+public struct RecordRow: Sendable, Equatable {
+    public var owner: String
+    public var ownerKey: [UInt8]
+    public var type: Int64
+    public var ttl: Int64
+    public var rdata: [UInt8]
+    public init(owner: String, ownerKey: [UInt8], type: Int64, ttl: Int64, rdata: [UInt8]) {
+        self.owner = owner
+        self.ownerKey = ownerKey
+        self.type = type
+        self.ttl = ttl
+        self.rdata = rdata
+    }
+}
+
+/// Names an RRset of a zone by its owner key and type.
+public struct RRsetKey: Sendable, Hashable {
+    public var ownerKey: [UInt8]
+    public var type: Int64
+    public init(ownerKey: [UInt8], type: Int64) {
+        self.ownerKey = ownerKey
+        self.type = type
+    }
+}
+
+/// SQL for records. Many rows travel as a few text parameters (newline- or comma-joined, bytea
+/// as hex), unnested in the server: one round trip for any number of rows, and no SQL text ever
+/// built from data.
+public enum RecordRepository {
+    static let columns = "owner, owner_key, type, ttl, rdata"
+
+    /// Every record at the given owners.
+    public static func records(zoneID: Int64, ownerKeys: [[UInt8]], on db: PostgresConnection) throws -> [RecordRow] {
+        guard !ownerKeys.isEmpty else { return [] }
+        let result = try db.query(
+            """
+            SELECT \(columns) FROM records
+            WHERE zone_id = $1 AND owner_key = ANY (SELECT decode(k, 'hex') FROM unnest(string_to_array($2, E'\\n')) AS k)
+            ORDER BY owner_key, type, rdata
+            """,
+            [.int(zoneID), .text(ownerKeys.map(hex).joined(separator: "\n"))])
+        return try result.rows.map(recordRow(from:))
+    }
+
+    /// Every record strictly below the owner with this key (its descendants), optionally of one type.
+    public static func descendants(zoneID: Int64, of ownerKey: [UInt8], type: Int64? = nil, limit: Int,
+                                   on db: PostgresConnection) throws -> [RecordRow] {
+        var upper = ownerKey
+        upper[upper.count - 1] += 1  // keys end in 0x00 0x00, so this never overflows
+        let result = try db.query(
+            """
+            SELECT \(columns) FROM records
+            WHERE zone_id = $1 AND owner_key > $2 AND owner_key < $3 AND ($4::int IS NULL OR type = $4)
+            ORDER BY owner_key, type, rdata LIMIT $5
+            """,
+            [.int(zoneID), .bytea(ownerKey), .bytea(upper), type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+        return try result.rows.map(recordRow(from:))
+    }
+
+    /// RRsets of one type at the given owners (delegation NS sets above a changed name).
+    public static func records(zoneID: Int64, ownerKeys: [[UInt8]], type: Int64, on db: PostgresConnection) throws -> [RecordRow] {
+        guard !ownerKeys.isEmpty else { return [] }
+        let result = try db.query(
+            """
+            SELECT \(columns) FROM records
+            WHERE zone_id = $1 AND type = $3
+              AND owner_key = ANY (SELECT decode(k, 'hex') FROM unnest(string_to_array($2, E'\\n')) AS k)
+            ORDER BY owner_key, type, rdata
+            """,
+            [.int(zoneID), .text(ownerKeys.map(hex).joined(separator: "\n")), .int(type)])
+        return try result.rows.map(recordRow(from:))
+    }
+
+    /// A page of whole RRsets in canonical order, after the RRset `after`, at most `limit` RRsets,
+    /// optionally only at one owner and/or of one type.
+    public static func rrsetPage(zoneID: Int64, after: RRsetKey?, ownerKey: [UInt8]?, type: Int64?, limit: Int,
+                                 on db: PostgresConnection) throws -> [RecordRow] {
+        let result = try db.query(
+            """
+            WITH page AS (
+                SELECT DISTINCT owner_key, type FROM records
+                WHERE zone_id = $1
+                  AND ($2::bytea IS NULL OR (owner_key, type) > ($2, $3::int))
+                  AND ($4::bytea IS NULL OR owner_key = $4)
+                  AND ($5::int IS NULL OR type = $5)
+                ORDER BY owner_key, type LIMIT $6
+            )
+            SELECT r.owner, r.owner_key, r.type, r.ttl, r.rdata
+            FROM records r JOIN page p ON r.owner_key = p.owner_key AND r.type = p.type
+            WHERE r.zone_id = $1
+            ORDER BY r.owner_key, r.type, r.rdata
+            """,
+            [.int(zoneID), after.map { .bytea($0.ownerKey) } ?? .null, after.map { .int($0.type) } ?? .null,
+             ownerKey.map(PostgresParameter.bytea) ?? .null, type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+        return try result.rows.map(recordRow(from:))
+    }
+
+    /// Every record of the zone in canonical order (imports in replace mode compare against it).
+    public static func all(zoneID: Int64, on db: PostgresConnection) throws -> [RecordRow] {
+        try db.query("SELECT \(columns) FROM records WHERE zone_id = $1 ORDER BY owner_key, type, rdata", [.int(zoneID)])
+            .rows.map(recordRow(from:))
+    }
+
+    /// Deletes the given RRsets and inserts `records` (the new content of changed RRsets).
+    public static func replace(zoneID: Int64, deleting rrsets: [RRsetKey], inserting records: [RecordRow],
+                               on db: PostgresConnection) throws {
+        if !rrsets.isEmpty {
+            _ = try db.query(
+                """
+                DELETE FROM records r
+                USING unnest(string_to_array($2, E'\\n'), string_to_array($3, ',')) AS d(k, t)
+                WHERE r.zone_id = $1 AND r.owner_key = decode(d.k, 'hex') AND r.type = d.t::int
+                """,
+                [.int(zoneID), .text(rrsets.map { hex($0.ownerKey) }.joined(separator: "\n")),
+                 .text(rrsets.map { String($0.type) }.joined(separator: ","))])
+        }
+        // Large imports go in slices so no single parameter grows without bound.
+        var start = 0
+        while start < records.count {
+            let slice = records[start..<min(start + 20_000, records.count)]
+            // Each hex field carries a leading "x": an empty RDATA would otherwise be an empty
+            // string, which string_to_array drops when it is the only element.
+            _ = try db.query(
+                """
+                INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
+                SELECT $1, o, decode(substr(k, 2), 'hex'), t::int, l::int, decode(substr(r, 2), 'hex')
+                FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
+                            string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
+                """,
+                [.int(zoneID), .text(slice.map(\.owner).joined(separator: "\n")),
+                 .text(slice.map { "x" + hex($0.ownerKey) }.joined(separator: "\n")),
+                 .text(slice.map { String($0.type) }.joined(separator: ",")),
+                 .text(slice.map { String($0.ttl) }.joined(separator: ",")),
+                 .text(slice.map { "x" + hex($0.rdata) }.joined(separator: "\n"))])
+            start += slice.count
+        }
+    }
+
+    static func recordRow(from row: PostgresRow) throws -> RecordRow {
+        RecordRow(owner: try row.string("owner"), ownerKey: try row.bytea("owner_key"), type: try row.int("type"),
+                  ttl: try row.int("ttl"), rdata: try row.bytea("rdata"))
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

@@ -1,0 +1,72 @@
+/// One journal entry: a committed change of a zone, from one serial to the next.
+public struct ZoneChangeRow: Sendable, Equatable {
+    public var id: Int64
+    public var zoneID: Int64
+    public var serialFrom: Int64?
+    public var serialTo: Int64
+    public var changedAt: String
+    public var tokenID: String?
+    public var kind: String
+    /// JSON arrays of `{"name", "type", "ttl", "data"}` as the API wrote them.
+    public var removedJSON: String
+    public var addedJSON: String
+}
+
+public struct NewZoneChange: Sendable {
+    public var zoneID: Int64
+    public var serialFrom: Int64?
+    public var serialTo: Int64
+    public var tokenID: String?
+    public var kind: String
+    public var removedJSON: String
+    public var addedJSON: String
+    public init(zoneID: Int64, serialFrom: Int64?, serialTo: Int64, tokenID: String?, kind: String,
+                removedJSON: String, addedJSON: String) {
+        self.zoneID = zoneID
+        self.serialFrom = serialFrom
+        self.serialTo = serialTo
+        self.tokenID = tokenID
+        self.kind = kind
+        self.removedJSON = removedJSON
+        self.addedJSON = addedJSON
+    }
+}
+
+public enum ZoneChangeRepository {
+    static let columns = """
+        id, zone_id, serial_from, serial_to, token_id, kind, removed::text AS removed, added::text AS added,
+        to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS changed_at
+        """
+
+    /// Appends the entry and wakes listeners (`zone_changed`, payload "zone_id serial"); both take
+    /// effect only when the surrounding transaction commits.
+    public static func append(_ change: NewZoneChange, on db: PostgresConnection) throws {
+        _ = try db.query(
+            """
+            INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
+            """,
+            [.int(change.zoneID), change.serialFrom.map(PostgresParameter.int) ?? .null, .int(change.serialTo),
+             change.tokenID.map(PostgresParameter.text) ?? .null, .text(change.kind),
+             .text(change.removedJSON), .text(change.addedJSON)])
+        _ = try db.query("SELECT pg_notify('zone_changed', $1)", [.text("\(change.zoneID) \(change.serialTo)")])
+    }
+
+    /// Entries newest first, before the entry `beforeID` when given.
+    public static func list(zoneID: Int64, beforeID: Int64?, limit: Int, on db: PostgresConnection) throws -> [ZoneChangeRow] {
+        let result = try db.query(
+            """
+            SELECT \(columns) FROM zone_changes
+            WHERE zone_id = $1 AND ($2::bigint IS NULL OR id < $2)
+            ORDER BY id DESC LIMIT $3
+            """,
+            [.int(zoneID), beforeID.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+        return try result.rows.map { row in
+            ZoneChangeRow(
+                id: try row.int("id"), zoneID: try row.int("zone_id"), serialFrom: try row.optionalInt("serial_from"),
+                serialTo: try row.int("serial_to"), changedAt: try row.string("changed_at"),
+                tokenID: try row.optionalString("token_id"), kind: try row.string("kind"),
+                removedJSON: try row.string("removed"), addedJSON: try row.string("added"))
+        }
+    }
+}

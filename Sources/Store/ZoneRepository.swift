@@ -1,0 +1,176 @@
+/// A zone as stored, with the service-owned SOA fields and apex name servers.
+public struct ZoneRow: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var accountID: Int64
+    public var serial: Int64
+    public var serialPolicy: String
+    public var defaultTTL: Int64
+    public var soa: ZoneSOAFields
+    public var nameservers: [String]
+    public var nsTTL: Int64
+    public var recordCount: Int64
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// The SOA fields other than the serial, as the service configures them for a zone.
+public struct ZoneSOAFields: Sendable, Equatable {
+    public var mname: String
+    public var rname: String
+    public var refresh: Int64
+    public var retry: Int64
+    public var expire: Int64
+    public var minimum: Int64
+    public var ttl: Int64
+    public init(mname: String, rname: String, refresh: Int64, retry: Int64, expire: Int64, minimum: Int64, ttl: Int64) {
+        self.mname = mname
+        self.rname = rname
+        self.refresh = refresh
+        self.retry = retry
+        self.expire = expire
+        self.minimum = minimum
+        self.ttl = ttl
+    }
+}
+
+public struct NewZone: Sendable {
+    public var name: String
+    public var accountID: Int64
+    public var serial: Int64
+    public var serialPolicy: String
+    public var defaultTTL: Int64
+    public var soa: ZoneSOAFields
+    public var nameservers: [String]
+    public var nsTTL: Int64
+    public init(name: String, accountID: Int64, serial: Int64, serialPolicy: String, defaultTTL: Int64,
+                soa: ZoneSOAFields, nameservers: [String], nsTTL: Int64) {
+        self.name = name
+        self.accountID = accountID
+        self.serial = serial
+        self.serialPolicy = serialPolicy
+        self.defaultTTL = defaultTTL
+        self.soa = soa
+        self.nameservers = nameservers
+        self.nsTTL = nsTTL
+    }
+}
+
+/// Which zones a list shows.
+public struct ZoneFilter: Sendable {
+    public var accountID: Int64?
+    public var exactName: String?
+    public var namePrefix: String?
+    /// Only these names (a token limited to some zones); nil means no such limit.
+    public var onlyNames: [String]?
+    public init(accountID: Int64? = nil, exactName: String? = nil, namePrefix: String? = nil, onlyNames: [String]? = nil) {
+        self.accountID = accountID
+        self.exactName = exactName
+        self.namePrefix = namePrefix
+        self.onlyNames = onlyNames
+    }
+}
+
+/// SQL for zones. Name lists cross the wire newline-joined (presentation names hold no raw newline).
+public enum ZoneRepository {
+    static let columns = """
+        id, name, account_id, serial, serial_policy, default_ttl, soa_mname, soa_rname, soa_refresh,
+        soa_retry, soa_expire, soa_minimum, soa_ttl, array_to_string(nameservers, E'\\n') AS nameservers,
+        ns_ttl, record_count,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at
+        """
+
+    public static func insert(_ zone: NewZone, on db: PostgresConnection) throws -> ZoneRow {
+        let result = try db.query(
+            """
+            INSERT INTO zones (name, account_id, serial, serial_policy, default_ttl, soa_mname, soa_rname,
+                               soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, nameservers, ns_ttl)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, string_to_array($13, E'\\n'), $14)
+            RETURNING \(columns)
+            """,
+            [.text(zone.name), .int(zone.accountID), .int(zone.serial), .text(zone.serialPolicy),
+             .int(zone.defaultTTL), .text(zone.soa.mname), .text(zone.soa.rname), .int(zone.soa.refresh),
+             .int(zone.soa.retry), .int(zone.soa.expire), .int(zone.soa.minimum), .int(zone.soa.ttl),
+             .text(zone.nameservers.joined(separator: "\n")), .int(zone.nsTTL)])
+        return try zoneRow(from: result.rows[0])
+    }
+
+    public static func find(id: Int64, on db: PostgresConnection) throws -> ZoneRow? {
+        try db.query("SELECT \(columns) FROM zones WHERE id = $1", [.int(id)]).rows.first.map(zoneRow(from:))
+    }
+
+    public static func find(name: String, on db: PostgresConnection) throws -> ZoneRow? {
+        try db.query("SELECT \(columns) FROM zones WHERE name = $1", [.text(name)]).rows.first.map(zoneRow(from:))
+    }
+
+    /// Reads the zone and holds its row lock until the transaction ends: every change of one zone
+    /// goes through here first, so changes of one zone run one after the other, each seeing the
+    /// serial the previous one committed.
+    public static func lock(id: Int64, on db: PostgresConnection) throws -> ZoneRow? {
+        try db.query("SELECT \(columns) FROM zones WHERE id = $1 FOR UPDATE", [.int(id)]).rows.first.map(zoneRow(from:))
+    }
+
+    /// Zones in byte order of their names (collation "C": the same on every database locale,
+    /// so cursors stay valid) after `afterName`.
+    public static func list(_ filter: ZoneFilter, afterName: String?, limit: Int, on db: PostgresConnection) throws -> [ZoneRow] {
+        let result = try db.query(
+            """
+            SELECT \(columns) FROM zones
+            WHERE ($1::text IS NULL OR name COLLATE "C" > $1)
+              AND ($2::bigint IS NULL OR account_id = $2)
+              AND ($3::text IS NULL OR name = $3)
+              AND ($4::text IS NULL OR starts_with(name, $4))
+              AND ($5::text IS NULL OR name = ANY (string_to_array($5, E'\\n')))
+            ORDER BY name COLLATE "C" LIMIT $6
+            """,
+            [afterName.map(PostgresParameter.text) ?? .null, filter.accountID.map(PostgresParameter.int) ?? .null,
+             filter.exactName.map(PostgresParameter.text) ?? .null, filter.namePrefix.map(PostgresParameter.text) ?? .null,
+             filter.onlyNames.map { .text($0.joined(separator: "\n")) } ?? .null, .int(Int64(limit))])
+        return try result.rows.map(zoneRow(from:))
+    }
+
+    public static func count(accountID: Int64, on db: PostgresConnection) throws -> Int64 {
+        try db.query("SELECT count(*) AS n FROM zones WHERE account_id = $1", [.int(accountID)]).rows[0].int("n")
+    }
+
+    /// Records a committed change's new serial and record count.
+    public static func setSerial(id: Int64, serial: Int64, recordCount: Int64, on db: PostgresConnection) throws {
+        _ = try db.query(
+            "UPDATE zones SET serial = $2, record_count = $3, updated_at = now() WHERE id = $1",
+            [.int(id), .int(serial), .int(recordCount)])
+    }
+
+    /// Settings that do not change the zone's content (default TTL, serial policy).
+    public static func updateSettings(id: Int64, serialPolicy: String, defaultTTL: Int64, soa: ZoneSOAFields,
+                                      on db: PostgresConnection) throws -> ZoneRow {
+        let result = try db.query(
+            """
+            UPDATE zones SET serial_policy = $2, default_ttl = $3, soa_refresh = $4, soa_retry = $5,
+                             soa_expire = $6, soa_minimum = $7, soa_ttl = $8, updated_at = now()
+            WHERE id = $1
+            RETURNING \(columns)
+            """,
+            [.int(id), .text(serialPolicy), .int(defaultTTL), .int(soa.refresh), .int(soa.retry),
+             .int(soa.expire), .int(soa.minimum), .int(soa.ttl)])
+        return try zoneRow(from: result.rows[0])
+    }
+
+    public static func delete(id: Int64, on db: PostgresConnection) throws -> Bool {
+        try db.query("DELETE FROM zones WHERE id = $1", [.int(id)]).affectedRows == 1
+    }
+
+    static func zoneRow(from row: PostgresRow) throws -> ZoneRow {
+        ZoneRow(
+            id: try row.int("id"), name: try row.string("name"), accountID: try row.int("account_id"),
+            serial: try row.int("serial"), serialPolicy: try row.string("serial_policy"),
+            defaultTTL: try row.int("default_ttl"),
+            soa: ZoneSOAFields(
+                mname: try row.string("soa_mname"), rname: try row.string("soa_rname"),
+                refresh: try row.int("soa_refresh"), retry: try row.int("soa_retry"),
+                expire: try row.int("soa_expire"), minimum: try row.int("soa_minimum"), ttl: try row.int("soa_ttl")),
+            nameservers: try row.string("nameservers").split(separator: "\n").map(String.init),
+            nsTTL: try row.int("ns_ttl"), recordCount: try row.int("record_count"),
+            createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
+    }
+}

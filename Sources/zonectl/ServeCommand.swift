@@ -1,0 +1,134 @@
+import API
+import ArgumentParser
+import Dispatch
+import Foundation
+import HTTPServer
+import Store
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the REST API until SIGTERM or SIGINT.",
+        discussion: """
+            Every option can also be set by the environment variable named in its help; a flag wins \
+            over the environment. On SIGTERM/SIGINT the server stops accepting connections, lets \
+            requests in flight finish (up to --shutdown-grace seconds) and closes its database pool.
+            """)
+
+    @Option(name: .long, help: "Address to listen on. Env: ZONECTL_HOST. Default: 127.0.0.1.")
+    var host: String?
+
+    @Option(name: .long, help: "TCP port to listen on (0 lets the kernel pick). Env: ZONECTL_PORT. Default: 8080.")
+    var port: Int?
+
+    @Option(name: .long, help: "PostgreSQL URL or conninfo. Env: DATABASE_URL.")
+    var databaseURL: String?
+
+    @Option(name: .long, help: "HTTP worker threads; each owns one database connection. Env: ZONECTL_THREADS. Default: number of cores.")
+    var threads: Int?
+
+    @Option(name: .long, help: "Largest JSON request body in bytes (413 above). Env: ZONECTL_MAX_BODY_BYTES. Default: 1048576.")
+    var maxBodyBytes: Int?
+
+    @Option(name: .long, help: "Largest zone-file import body in bytes. Env: ZONECTL_MAX_IMPORT_BYTES. Default: 67108864.")
+    var maxImportBytes: Int?
+
+    @Option(name: .long, help: "Seconds a connection may stay idle before it is closed. Env: ZONECTL_CONNECTION_TIMEOUT. Default: 30.")
+    var connectionTimeout: Int?
+
+    @Option(name: .long, help: "Most concurrent connections. Env: ZONECTL_CONNECTION_LIMIT. Default: 1024.")
+    var connectionLimit: Int?
+
+    @Option(name: .long, help: "Most concurrent connections from one IP address. Env: ZONECTL_PER_IP_CONNECTION_LIMIT. Default: 256.")
+    var perIPConnectionLimit: Int?
+
+    @Option(name: .long, help: "Seconds to let requests in flight finish on shutdown. Env: ZONECTL_SHUTDOWN_GRACE. Default: 10.")
+    var shutdownGrace: Int?
+
+    @Option(name: .long, help: "Directory of NNNN_name.sql files. Env: ZONECTL_MIGRATIONS. Default: the one shipped with the binary.")
+    var migrations: String?
+
+    @Option(name: .long, help: "SOA MNAME of new zones (the primary's name). Env: ZONECTL_SOA_MNAME. Default: ns1.zonectl.invalid.")
+    var soaMname: String?
+
+    @Option(name: .long, help: "SOA RNAME of new zones (the zone contact, as a name). Env: ZONECTL_SOA_RNAME. Default: hostmaster.zonectl.invalid.")
+    var soaRname: String?
+
+    @Option(name: .long, help: "Comma-separated NS names published at the apex of new zones. Env: ZONECTL_NAMESERVERS. Default: ns1.zonectl.invalid,ns2.zonectl.invalid.")
+    var nameservers: String?
+
+    @Flag(name: .long, help: "Apply pending migrations before serving instead of refusing to start.")
+    var migrate = false
+
+    func run() throws {
+        let url = try Settings.databaseURL(databaseURL)
+        var http = HTTPServerConfiguration()
+        http.host = Settings.string(host, env: "ZONECTL_HOST") ?? "127.0.0.1"
+        http.port = UInt16(try Settings.int(port, env: "ZONECTL_PORT", default: 8080, range: 0...65535))
+        http.threads = try Settings.int(threads, env: "ZONECTL_THREADS", default: ProcessInfo.processInfo.activeProcessorCount, range: 1...256)
+        http.maxBodyBytes = try Settings.int(maxBodyBytes, env: "ZONECTL_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(1 << 30))
+        let importLimit = try Settings.int(maxImportBytes, env: "ZONECTL_MAX_IMPORT_BYTES", default: 64 << 20, range: 1024...(1 << 32))
+        http.bodyLimit = APIService.bodyLimit(importBytes: importLimit)
+        http.connectionTimeoutSeconds = try Settings.int(connectionTimeout, env: "ZONECTL_CONNECTION_TIMEOUT", default: 30, range: 1...3600)
+        http.connectionLimit = try Settings.int(connectionLimit, env: "ZONECTL_CONNECTION_LIMIT", default: 1024, range: 1...100_000)
+        http.perIPConnectionLimit = try Settings.int(perIPConnectionLimit, env: "ZONECTL_PER_IP_CONNECTION_LIMIT", default: 256, range: 1...100_000)
+        let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
+
+        let zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
+
+        try checkSchema(url: url)
+
+        // One connection per worker thread: a request never waits for a connection.
+        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: http.threads))
+        let api = APIService(pool: pool, zoneDefaults: zoneDefaults)
+        let server = HTTPServer(configuration: http, handler: api.handle)
+        try server.start()
+        log("zonectl serving http://\(http.host):\(server.boundPort) with \(http.threads) threads")
+
+        waitForTerminationSignal()
+        log("zonectl shutting down: finishing requests in flight")
+        server.shutdown(graceSeconds: Double(grace))
+        pool.close()
+        log("zonectl stopped")
+    }
+
+    /// Refuses to serve on a schema this binary was not built for, rather than failing later
+    /// on a missing column. PostgreSQL may still be starting (containers), so wait a little.
+    private func checkSchema(url: String) throws {
+        let migrator = Migrator(set: try MigrationsDirectory.locate(migrations))
+        let deadline = Date().addingTimeInterval(30)
+        var status: MigrationStatus
+        while true {
+            do {
+                status = try migrator.status(conninfo: url)
+                break
+            } catch let error as DatabaseError where error.kind == .unavailable && Date() < deadline {
+                log("waiting for PostgreSQL: \(error)")
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        if case .behind = status, migrate {
+            let applied = try migrator.migrate(conninfo: url) { log($0) }
+            log("applied \(applied.count) migration(s)")
+            return
+        }
+        guard status == .current else { throw SettingError(MigrationReport.describe(status)) }
+    }
+
+    private func waitForTerminationSignal() {
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+    }
+}
+
+func log(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,2 +1,0 @@
-// Placeholder entry point; the sub-commands arrive with the foundation issue.
-print("zonectl")
