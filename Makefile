@@ -1,0 +1,23 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+SWIFT ?= swift
+
+.PHONY: deps build run test bench-zonefile clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build --product zonectl
+
+run: build
+	@scripts/run-local.sh
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench-zonefile: deps
+	bench/zonefile/run.sh
+
+clean:
+	rm -rf .build
