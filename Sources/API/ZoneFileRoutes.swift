@@ -13,18 +13,22 @@ extension APIService {
 
     func registerZoneFileRoutes() {
         route("GET", "/v1/zones/{zone}/export") { [pool] call in
-            try pool.withConnection { db in
-                // One snapshot for all pages, so the file is one consistent version of the zone.
-                try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                defer { try? db.execute("COMMIT") }
-                let zone = try Self.visibleZone(call, on: db)
-                let text = try Self.renderZone(zone, on: db)
-                var response = HTTPResponse(status: 200, body: text)
-                response.headers.set("Content-Type", Self.zoneFileType)
-                response.headers.set("ETag", zone.etag)
-                response.headers.set("Content-Disposition", "attachment; filename=\"\(zone.row.name)zone\"")
-                return response
-            }
+            // Access is decided now; the file is written by the stream producer, page by page,
+            // so a zone of any size costs a few chunks of memory.
+            let zone = try pool.withConnection { try Self.visibleZone(call, on: $0) }
+            var headers = HTTPHeaders()
+            headers.set("Content-Type", Self.zoneFileType)
+            headers.set("Content-Disposition", "attachment; filename=\"\(zone.row.name)zone\"")
+            return HTTPResponse(status: 200, headers: headers, stream: { writer in
+                try pool.withConnection { db in
+                    // One snapshot for all pages, so the file is one consistent version of the
+                    // zone (its SOA serial says which; it may be newer than at the access check).
+                    try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    defer { try? db.execute("COMMIT") }
+                    guard let row = try ZoneRepository.find(id: zone.id, on: db) else { return }
+                    try Self.renderZone(HostedZone(row), on: db) { try writer.write($0) }
+                }
+            })
         }
 
         route("POST", "/v1/zones/{zone}/import") { [self] call in
@@ -144,22 +148,23 @@ extension APIService {
     }
 
     /// The zone as RFC 1035 text: SOA, apex NS, then every RRset in canonical order, read from
-    /// the database a page at a time.
-    static func renderZone(_ zone: HostedZone, on db: PostgresConnection) throws -> [UInt8] {
+    /// the database a page at a time and handed to `sink` in pieces.
+    static func renderZone(_ zone: HostedZone, on db: PostgresConnection, sink: ([UInt8]) throws -> Void) throws {
         let renderer = ZoneFileRenderer(origin: zone.name, defaultTTL: UInt32(zone.row.defaultTTL))
         var text = renderer.header()
-        text.reserveCapacity(Int(zone.row.recordCount) * 48 + 512)
         renderer.render(try zone.soaRRset(), into: &text)
         renderer.render(try zone.apexNSRRset(), into: &text)
+        try sink(text)
         var after: RRsetKey?
         while true {
             let rows = try RecordRepository.rrsetPage(zoneID: zone.id, after: after, ownerKey: nil, type: nil, limit: 2000, on: db)
             guard let last = rows.last else { break }
+            text.removeAll(keepingCapacity: true)
             for rrset in try StoredData.rrsets(rows) {
                 renderer.render(rrset, into: &text)
             }
+            try sink(text)
             after = RRsetKey(ownerKey: last.ownerKey, type: last.type)
         }
-        return text
     }
 }
