@@ -9,28 +9,9 @@ enum GenericRData {
               let length = Int(lengthToken.text), length <= 65535 else {
             throw RDataError("'\(lengthToken.text)' is not a data length 0…65535", tokenIndex: 1)
         }
-        var octets: [UInt8] = []
-        var high: UInt8?
-        for index in 2..<max(2, tokens.count) {
-            let token = tokens[index]
-            guard !token.isQuoted else {
-                throw RDataError("the hex data after \\# must not be quoted", tokenIndex: index)
-            }
-            for byte in token.text.utf8 {
-                guard let value = hexValue(byte) else {
-                    throw RDataError("'\(token.text)' is not hex", tokenIndex: index)
-                }
-                if let pending = high {
-                    octets.append(pending << 4 | value)
-                    high = nil
-                } else {
-                    high = value
-                }
-            }
-        }
-        guard high == nil else {
-            throw RDataError("the hex data after \\# has an odd number of digits", tokenIndex: tokens.count - 1)
-        }
+        var reader = RDataTokenReader(tokens: tokens, type: RRType(rawValue: 0), origin: nil, mode: .zoneFile)
+        reader.position = 2
+        let octets = reader.isAtEnd ? [] : try reader.remainingHex("hex data after \\#")
         guard octets.count == length else {
             throw RDataError("\\# says \(length) octets but the hex holds \(octets.count)", tokenIndex: 1)
         }
