@@ -22,6 +22,8 @@ public final class APIService: Sendable {
         registerRRsetRoutes()
         registerZoneFileRoutes()
         registerZoneChangeRoutes()
+        registerPoolRoutes()
+        registerTSIGKeyRoutes()
     }
 
     /// Entry point for the HTTP server.

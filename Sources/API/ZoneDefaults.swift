@@ -15,6 +15,9 @@ public struct ZoneDefaults: Sendable {
     public var minimum: UInt32 = 300
     public var defaultTTL: UInt32 = 3_600
     public var serialPolicy: SerialPolicy = .date
+    /// The pool (by name) a zone joins when its creation names none; nil: no pool, and the
+    /// names above publish the zone.
+    public var defaultPool: String?
 
     public init(mname: DomainName, rname: DomainName, nameservers: [DomainName]) {
         self.mname = mname

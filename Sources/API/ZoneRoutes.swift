@@ -67,6 +67,8 @@ extension APIService {
         var name: DomainName
         var accountID: Int64
         var settings: ZoneSettings
+        /// A pool id or name; nil takes the server's default pool, if one is configured.
+        var pool: String? = nil
     }
 
     /// Zone settings a customer may change; nil leaves the current (or default) value.
@@ -87,9 +89,16 @@ extension APIService {
         }
         let accountID = owningAccount(fields.int("account_id", in: 1...Int64.max), call: call, fail: { fields.fail("account_id", $0) })
         let settings = readSettings(&fields)
+        var pool: String?
+        switch fields.value("pool") {
+        case nil, .null?: break
+        case .string(let text)?: pool = text
+        case .int(let id)?: pool = String(id)
+        case let other?: fields.fail("pool", "must be a pool name or id, not \(JSONFields.kind(of: other))")
+        }
         try fields.finish()
         guard let name, let accountID else { throw Problems.validation(fields.errors) }
-        return ZoneCreation(name: name, accountID: accountID, settings: settings)
+        return ZoneCreation(name: name, accountID: accountID, settings: settings, pool: pool)
     }
 
     /// The account a new zone belongs to: named by an operator, implied by an account token.
@@ -169,10 +178,11 @@ extension APIService {
         }
         let defaults = zoneDefaults
         try Self.checkDefaultTTL(request.settings.defaultTTL ?? Int64(defaults.defaultTTL), account: account)
+        let publisher = try Self.publishingPool(request.pool ?? defaults.defaultPool, given: request.pool != nil, on: db)
         let policy = request.settings.serialPolicy ?? defaults.serialPolicy
         let serial = policy.initial(now: Date())
         let soa = ZoneSOAFields(
-            mname: defaults.mname.description, rname: defaults.rname.description,
+            mname: publisher?.soaMname ?? defaults.mname.description, rname: publisher?.soaRname ?? defaults.rname.description,
             refresh: request.settings.refresh ?? Int64(defaults.refresh), retry: request.settings.retry ?? Int64(defaults.retry),
             expire: request.settings.expire ?? Int64(defaults.expire), minimum: request.settings.minimum ?? Int64(defaults.minimum),
             ttl: request.settings.soaTTL ?? Int64(defaults.soaTTL))
@@ -181,7 +191,8 @@ extension APIService {
             row = try ZoneRepository.insert(NewZone(
                 name: request.name.description, accountID: account.id, serial: Int64(serial.rawValue),
                 serialPolicy: policy.rawValue, defaultTTL: request.settings.defaultTTL ?? Int64(defaults.defaultTTL),
-                soa: soa, nameservers: defaults.nameservers.map(\.description), nsTTL: Int64(defaults.nsTTL)), on: db)
+                soa: soa, nameservers: publisher?.nameservers ?? defaults.nameservers.map(\.description),
+                nsTTL: publisher?.nsTTL ?? Int64(defaults.nsTTL), poolID: publisher?.id), on: db)
         } catch let error as DatabaseError where error.isUniqueViolation {
             throw Problems.conflict("the zone \(request.name) already exists")
         }
@@ -189,6 +200,18 @@ extension APIService {
             zoneID: row.id, serialFrom: nil, serialTo: row.serial, tokenID: call.principal.tokenID, kind: "create",
             removedJSON: "[]", addedJSON: "[]"), on: db)
         return try HostedZone(row)
+    }
+
+    /// The pool a new zone joins: the one named, or the server's default pool.
+    static func publishingPool(_ reference: String?, given: Bool, on db: PostgresConnection) throws -> PoolRow? {
+        guard let reference else { return nil }
+        if let row = try Int64(reference).flatMap({ try PoolRepository.find(id: $0, on: db) }) ?? PoolRepository.find(name: reference, on: db) {
+            return row
+        }
+        let message = given
+            ? "no pool '\(reference)'"
+            : "no pool was given and this server's default pool '\(reference)' does not exist; name a pool or ask the operator"
+        throw Problems.validation([.init(pointer: "/pool", message: message)])
     }
 
     /// New settings; SOA timers are zone content, so changing them is a change with a new serial.
@@ -249,6 +272,7 @@ extension APIService {
             ])),
             ("nameservers", .array(row.nameservers.map(JSONValue.string))),
             ("record_count", .int(row.recordCount)),
+            ("pool_id", row.poolID.map(JSONValue.int) ?? .null),
             ("created_at", .string(row.createdAt)),
             ("updated_at", .string(row.updatedAt)),
         ])

@@ -10,6 +10,8 @@ public struct ZoneRow: Sendable, Equatable {
     public var nameservers: [String]
     public var nsTTL: Int64
     public var recordCount: Int64
+    /// The pool publishing the zone; nil when the service's defaults apply.
+    public var poolID: Int64?
     public var createdAt: String
     public var updatedAt: String
 }
@@ -43,8 +45,10 @@ public struct NewZone: Sendable {
     public var soa: ZoneSOAFields
     public var nameservers: [String]
     public var nsTTL: Int64
+    public var poolID: Int64?
     public init(name: String, accountID: Int64, serial: Int64, serialPolicy: String, defaultTTL: Int64,
-                soa: ZoneSOAFields, nameservers: [String], nsTTL: Int64) {
+                soa: ZoneSOAFields, nameservers: [String], nsTTL: Int64, poolID: Int64?) {
+        self.poolID = poolID
         self.name = name
         self.accountID = accountID
         self.serial = serial
@@ -76,7 +80,7 @@ public enum ZoneRepository {
     static let columns = """
         id, name, account_id, serial, serial_policy, default_ttl, soa_mname, soa_rname, soa_refresh,
         soa_retry, soa_expire, soa_minimum, soa_ttl, array_to_string(nameservers, E'\\n') AS nameservers,
-        ns_ttl, record_count,
+        ns_ttl, record_count, pool_id,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at
         """
@@ -85,14 +89,14 @@ public enum ZoneRepository {
         let result = try db.query(
             """
             INSERT INTO zones (name, account_id, serial, serial_policy, default_ttl, soa_mname, soa_rname,
-                               soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, nameservers, ns_ttl)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, string_to_array($13, E'\\n'), $14)
+                               soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl, nameservers, ns_ttl, pool_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, string_to_array($13, E'\\n'), $14, $15)
             RETURNING \(columns)
             """,
             [.text(zone.name), .int(zone.accountID), .int(zone.serial), .text(zone.serialPolicy),
              .int(zone.defaultTTL), .text(zone.soa.mname), .text(zone.soa.rname), .int(zone.soa.refresh),
              .int(zone.soa.retry), .int(zone.soa.expire), .int(zone.soa.minimum), .int(zone.soa.ttl),
-             .text(zone.nameservers.joined(separator: "\n")), .int(zone.nsTTL)])
+             .text(zone.nameservers.joined(separator: "\n")), .int(zone.nsTTL), zone.poolID.map(PostgresParameter.int) ?? .null])
         return try zoneRow(from: result.rows[0])
     }
 
@@ -156,6 +160,24 @@ public enum ZoneRepository {
         return try zoneRow(from: result.rows[0])
     }
 
+    /// The ids of a pool's zones.
+    public static func memberIDs(poolID: Int64, on db: PostgresConnection) throws -> [Int64] {
+        try db.query("SELECT id FROM zones WHERE pool_id = $1 ORDER BY id", [.int(poolID)]).rows.map { try $0.int("id") }
+    }
+
+    /// The service-owned apex data a pool publishes; the caller bumps the serial in the same
+    /// transaction, since this changes the zone's content.
+    public static func setPublisher(id: Int64, nameservers: [String], nsTTL: Int64, mname: String, rname: String,
+                                    on db: PostgresConnection) throws {
+        _ = try db.query(
+            """
+            UPDATE zones SET nameservers = string_to_array($2, E'\\n'), ns_ttl = $3, soa_mname = $4, soa_rname = $5,
+                             updated_at = now()
+            WHERE id = $1
+            """,
+            [.int(id), .text(nameservers.joined(separator: "\n")), .int(nsTTL), .text(mname), .text(rname)])
+    }
+
     public static func delete(id: Int64, on db: PostgresConnection) throws -> Bool {
         try db.query("DELETE FROM zones WHERE id = $1", [.int(id)]).affectedRows == 1
     }
@@ -170,7 +192,7 @@ public enum ZoneRepository {
                 refresh: try row.int("soa_refresh"), retry: try row.int("soa_retry"),
                 expire: try row.int("soa_expire"), minimum: try row.int("soa_minimum"), ttl: try row.int("soa_ttl")),
             nameservers: try row.string("nameservers").split(separator: "\n").map(String.init),
-            nsTTL: try row.int("ns_ttl"), recordCount: try row.int("record_count"),
+            nsTTL: try row.int("ns_ttl"), recordCount: try row.int("record_count"), poolID: try row.optionalInt("pool_id"),
             createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
     }
 }

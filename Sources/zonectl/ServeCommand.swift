@@ -56,6 +56,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Comma-separated NS names published at the apex of new zones. Env: ZONECTL_NAMESERVERS. Default: ns1.zonectl.invalid,ns2.zonectl.invalid.")
     var nameservers: String?
 
+    @Option(name: .long, help: "Pool (by name) that new zones join when their creation names none. Env: ZONECTL_DEFAULT_POOL. Default: none (the SOA/NS options above publish them).")
+    var defaultPool: String?
+
     @Flag(name: .long, help: "Apply pending migrations before serving instead of refusing to start.")
     var migrate = false
 
@@ -73,7 +76,8 @@ struct Serve: ParsableCommand {
         http.perIPConnectionLimit = try Settings.int(perIPConnectionLimit, env: "ZONECTL_PER_IP_CONNECTION_LIMIT", default: 256, range: 1...100_000)
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
-        let zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
+        var zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
+        zoneDefaults.defaultPool = Settings.string(defaultPool, env: "ZONECTL_DEFAULT_POOL")
 
         try checkSchema(url: url)
 
