@@ -282,14 +282,19 @@ public final class PostgresConnection: @unchecked Sendable {
             guard let connection, PQstatus(connection) == CONNECTION_OK else { return false }
             let socket = PQsocket(connection)
             guard socket >= 0 else { return false }
-            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 0)
-            if ready == 0 { return true }
-            if ready < 0 { return errno == EINTR }
-            // Something arrived while idle: a notification, a parameter change, or the
-            // server's goodbye. libpq tells which.
-            guard PQconsumeInput(connection) == 1 else { return false }
-            return PQstatus(connection) == CONNECTION_OK
+            // Something that arrived while idle is a notification, a parameter change, or the
+            // server's goodbye (an error message, then end-of-file). libpq tells which; one read
+            // may stop after the message, so look again until nothing is left.
+            for _ in 0..<8 {
+                var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&descriptor, 1, 0)
+                if ready == 0 { return true }
+                if ready < 0 { return errno == EINTR }
+                guard PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else { return false }
+            }
+            // Still readable after eight reads: a flood of notifications, not a closed socket
+            // (that fails the read). Let the command decide.
+            return true
         }
         if !alive { markBroken() }
         return alive
