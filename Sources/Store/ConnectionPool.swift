@@ -56,12 +56,14 @@ public final class ConnectionPool: @unchecked Sendable {
 
     /// Runs `body` with a connection of its own, returned to the pool afterwards (or thrown
     /// away if it broke). Waits up to `acquireTimeoutSeconds` when all are in use.
+    @discardableResult
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection(acquireTimeout: configuration.acquireTimeoutSeconds, body)
     }
 
     /// `withConnection` and `PostgresConnection.transaction`: committed when `body` returns,
     /// rolled back when it throws, run again on serialization failures and deadlocks.
+    @discardableResult
     public func transaction<T>(
         isolation: TransactionIsolation? = nil, _ body: (PostgresConnection) throws -> T
     ) throws -> T {
@@ -169,9 +171,11 @@ public final class ConnectionPool: @unchecked Sendable {
     private func release(_ connection: PostgresConnection) {
         // A body that ran `BEGIN` itself and returned or threw without ending the transaction
         // must not hand the next user a half-done transaction.
-        if !connection.isBroken && connection.isInTransaction {
+        // Nor notifications for channels it no longer cares about.
+        if !connection.isBroken {
             do {
-                try connection.execute("ROLLBACK")
+                if connection.isInTransaction { try connection.execute("ROLLBACK") }
+                try connection.stopListening()
             } catch {
                 connection.markBroken()
             }

@@ -32,8 +32,8 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
 public struct MigrationSet: Sendable {
     public let migrations: [Migration]
 
-    /// Reads every `*.sql` file in `directory`; each must be named `NNNN_name.sql` (digits, an
-    /// underscore, then letters, digits, `_` or `-`). Other files are ignored. Refuses
+    /// Reads every `*.sql` file in `directory`; each must be named `NNNN_name.sql` (4 to 9
+    /// digits, an underscore, then letters, digits, `_` or `-`). Other files are ignored. Refuses
     /// duplicate versions and badly named `.sql` files rather than skip a change silently.
     public init(directory: String) throws {
         let url = URL(fileURLWithPath: directory, isDirectory: true)
@@ -48,7 +48,7 @@ public struct MigrationSet: Sendable {
             guard let (version, name) = Self.parseFileName(file) else {
                 throw MigrationError(
                     "migration file \(file) in \(directory) is not named NNNN_name.sql "
-                        + "(a version number, an underscore, then letters, digits, _ or -)")
+                        + "(a version of 4 to 9 digits, an underscore, then letters, digits, _ or -)")
             }
             let path = url.appendingPathComponent(file).path
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -85,7 +85,9 @@ public struct MigrationSet: Sendable {
         guard let underscore = stem.firstIndex(of: "_") else { return nil }
         let digits = stem[..<underscore]
         let name = stem[stem.index(after: underscore)...]
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.count <= 9,
+        // At least four digits, so the files list in version order and a stray "1_x.sql" stands
+        // out; at most nine, so the version fits schema_migrations' integer.
+        guard (4...9).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
             let version = Int(digits)
         else { return nil }
         guard !name.isEmpty,

@@ -40,6 +40,8 @@ public final class PostgresConnection: @unchecked Sendable {
         /// Commands that succeeded since the pool last handed the connection out; the pool uses
         /// it to know whether a failed piece of work reached the server at all.
         var succeededCommands = 0
+        /// Whether LISTEN was used, so the pool can unsubscribe before reusing the connection.
+        var listening = false
     }
 
     /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
@@ -57,6 +59,9 @@ public final class PostgresConnection: @unchecked Sendable {
             ("keepalives_interval", "10"),
             ("keepalives_count", "3"),
             ("dbname", conninfo),
+            // After the conninfo, so it always holds: Swift strings are UTF-8 both ways, whatever
+            // the database's encoding.
+            ("client_encoding", "UTF8"),
         ]
         let connection: OpaquePointer? = Self.withCStrings(settings.map(\.0)) { keys in
             Self.withCStrings(settings.map(\.1)) { values in
@@ -103,6 +108,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one statement with `$1…$n` bound to `parameters` (PQexecParams: the values never
     /// become part of the SQL text).
+    @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
         var texts = [String?]()
         texts.reserveCapacity(parameters.count)
@@ -133,10 +139,13 @@ public final class PostgresConnection: @unchecked Sendable {
     /// pause), so `body` must not have effects outside the database that cannot be repeated.
     /// Called inside another transaction it uses a savepoint, and leaves retrying to the outer
     /// one.
+    @discardableResult
     public func transaction<T>(
         isolation: TransactionIsolation? = nil, _ body: (PostgresConnection) throws -> T
     ) throws -> T {
-        if state.withLock({ $0.transactionDepth > 0 }) {
+        // Already in a transaction (ours, or a `BEGIN` the caller ran): nest with a savepoint,
+        // as a BEGIN here would be ignored and our COMMIT would end the caller's transaction.
+        if state.withLock({ $0.transactionDepth > 0 }) || isInTransaction {
             return try savepoint(body)
         }
         let maxAttempts = 5
@@ -216,6 +225,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Subscribes to a notification channel; notifications are then read with `notifications`.
     public func listen(_ channel: String) throws {
         try execute("LISTEN \(Self.quoteIdentifier(channel))")
+        state.withLock { $0.listening = true }
     }
 
     public func unlisten(_ channel: String) throws {
@@ -300,6 +310,17 @@ public final class PostgresConnection: @unchecked Sendable {
         return alive
     }
 
+    /// Unsubscribes from every channel if the user listened, so a pooled connection does not
+    /// collect notifications nobody reads.
+    func stopListening() throws {
+        guard state.withLock({ $0.listening }) else { return }
+        try execute("UNLISTEN *")
+        handle.withLock { connection in
+            if let connection { _ = Self.drainNotifications(connection) }
+        }
+        state.withLock { $0.listening = false }
+    }
+
     func markBroken() {
         state.withLock { $0.broken = true }
     }
@@ -316,7 +337,14 @@ public final class PostgresConnection: @unchecked Sendable {
         let outcome: Result<PostgresResult, DatabaseError> = handle.withLock { connection in
             guard let connection else { return .failure(Self.closedError) }
             guard let result = send(connection) else {
-                // libpq could not even send the command (connection gone, out of memory).
+                // libpq refused the command itself (e.g. too many parameters) on a healthy
+                // connection, or could not send it (connection gone, out of memory).
+                if PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) != PQTRANS_ACTIVE {
+                    return .failure(
+                        DatabaseError(
+                            kind: .query,
+                            message: Self.errorMessage(connection, fallback: "libpq refused the command")))
+                }
                 return .failure(
                     DatabaseError(
                         kind: .unavailable,

@@ -74,6 +74,25 @@ struct ConnectionPoolTests {
         #expect(count == 0)
     }
 
+    @Test("a pooled connection given back stops listening, so the next user gets no stale notifications")
+    func listenEndsOnRelease() throws {
+        let conninfo = try freshDatabase()
+        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: conninfo, size: 1))
+        defer { pool.close() }
+        let firstBackend = try pool.withConnection { db -> Int64 in
+            try db.listen("changes")
+            return try db.query("SELECT pg_backend_pid() AS pid").rows[0].int("pid")
+        }
+        let sender = try PostgresConnection(conninfo: conninfo)
+        defer { sender.close() }
+        try sender.query("NOTIFY changes, 'late'")
+        let (backend, received) = try pool.withConnection { db in
+            (try db.query("SELECT pg_backend_pid() AS pid").rows[0].int("pid"), try db.notifications(timeoutSeconds: 0.3))
+        }
+        #expect(backend == firstBackend)
+        #expect(received.isEmpty)
+    }
+
     @Test("a reused connection that dies on its first command is replaced and the work runs once more")
     func staleConnectionRetriedOnce() throws {
         let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: try freshDatabase(), size: 1))

@@ -55,7 +55,7 @@ struct MigratorTests {
         #expect(duplicate.description.contains("0003_middle"))
         try directory.remove("0003_again.sql")
 
-        for bad in ["zones.sql", "_zones.sql", "0004_.sql", "00x5_zones.sql", "0006 zones.sql"] {
+        for bad in ["zones.sql", "_zones.sql", "0004_.sql", "00x5_zones.sql", "0006 zones.sql", "12_short.sql", "0007_dot.ted.sql"] {
             try directory.add([bad: "SELECT 1;"])
             let error = try #require(throws: MigrationError.self) { try MigrationSet(directory: directory.path) }
             #expect(error.description.contains(bad))

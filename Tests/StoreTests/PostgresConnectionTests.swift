@@ -210,6 +210,28 @@ struct PostgresConnectionTests {
         #expect(values == [1, 3])
     }
 
+    @Test("transaction() inside a transaction the caller began with BEGIN does not end it early")
+    func transactionInsideRawBegin() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE entries (v int)")
+        try db.execute("BEGIN")
+        try db.transaction { tx in _ = try tx.query("INSERT INTO entries VALUES (1)") }
+        try db.execute("ROLLBACK")
+        #expect(try db.query("SELECT count(*) AS n FROM entries").rows[0].int("n") == 0)
+    }
+
+    @Test("a command libpq itself refuses is a query error and leaves the connection usable")
+    func clientSideRefusal() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        let tooMany = [PostgresParameter](repeating: .int(1), count: 70_000)
+        let error = try #require(throws: DatabaseError.self) { try db.query("SELECT $1", tooMany) }
+        #expect(error.kind == .query)
+        #expect(!db.isBroken)
+        #expect(try db.query("SELECT 2 AS two").rows[0].int("two") == 2)
+    }
+
     @Test("a serialization failure runs the whole transaction again, and both writers succeed")
     func serializationFailureIsRetried() throws {
         let conninfo = try freshDatabase()
