@@ -88,8 +88,9 @@ public final class ChildProcess: @unchecked Sendable {
         }
         // The pipes reach end-of-file once every writer is gone; a daemon the child left behind
         // may hold them open, so do not wait for it forever.
-        _ = output.waitForEnd(seconds: 5)
-        _ = errors.waitForEnd(seconds: 5)
+        let deadline = Date().addingTimeInterval(3)
+        _ = output.waitForEnd(seconds: deadline.timeIntervalSinceNow)
+        _ = errors.waitForEnd(seconds: max(0, deadline.timeIntervalSinceNow))
         return status
     }
 
