@@ -62,7 +62,7 @@ public final class PostgresCluster: @unchecked Sendable {
                 "no PostgreSQL binaries in \(bin) (initdb, pg_ctl); install PostgreSQL 15 or set ZONECTL_TEST_PG_BIN")
         }
         let runAsPostgres = getuid() == 0
-        var template = Array((NSTemporaryDirectory() + "/\(directoryPrefix)XXXXXX").utf8CString)
+        var template = Array((baseDirectory + "/\(directoryPrefix)XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw ChildProcessError("cannot create a temporary directory for PostgreSQL: \(String(cString: strerror(errno)))")
         }
@@ -212,6 +212,12 @@ public final class PostgresCluster: @unchecked Sendable {
     // MARK: Cleaning up
 
     private static let directoryPrefix = "zonectl-testpg-"
+
+    /// Where clusters live. As root, always /tmp: a TMPDIR under /root would be out of reach of
+    /// the postgres user the server runs as.
+    private static var baseDirectory: String {
+        getuid() == 0 ? "/tmp" : NSTemporaryDirectory()
+    }
     private static let ownerFile = "owner.pid"
 
     private static let registerExitCleanupOnce: Void = {
@@ -255,7 +261,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// Clusters in the temporary directory whose test process is gone (killed before its exit
     /// handler ran): stop their servers and delete them.
     private static func removeAbandonedClusters() {
-        let temporary = NSTemporaryDirectory()
+        let temporary = baseDirectory
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: temporary) else { return }
         for entry in entries where entry.hasPrefix(directoryPrefix) {
             let directory = temporary + "/" + entry
