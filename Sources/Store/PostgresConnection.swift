@@ -1,194 +1,400 @@
 import CPostgres
 import Foundation
+import Synchronization
 
-/// One libpq connection. Not for concurrent use: a connection belongs to one thread at a time
-/// (the pool hands it to one request), which is what libpq itself requires.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How strictly a transaction is isolated from concurrent ones (PostgreSQL's default is
+/// read committed).
+public enum TransactionIsolation: Sendable {
+    case readCommitted
+    case repeatableRead
+    case serializable
+
+    var sql: String {
+        switch self {
+        case .readCommitted: return "BEGIN ISOLATION LEVEL READ COMMITTED"
+        case .repeatableRead: return "BEGIN ISOLATION LEVEL REPEATABLE READ"
+        case .serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE"
+        }
+    }
+}
+
+/// One libpq connection. It is meant for one thread at a time (the pool hands it out that way);
+/// calls are still serialised internally so a mistake cannot corrupt libpq's state.
+///
+/// Every failure is a `DatabaseError`. A failure of the connection itself (server gone, socket
+/// closed, shutdown in progress) is `.unavailable` and leaves the connection broken: the pool
+/// then throws it away and opens a new one.
 public final class PostgresConnection: @unchecked Sendable {
-    private var connection: OpaquePointer?
-    /// Set once a failure shows the connection cannot be trusted; the pool then replaces it.
-    public private(set) var isBroken = false
-    private var transactionDepth = 0
-    /// Statements that succeeded since the pool last handed the connection out: when the first
-    /// one fails because the server went away, nothing of the caller's work reached it, so the
-    /// pool may safely run the work again on a fresh connection.
-    var statementsSucceeded = 0
+    /// Guards the libpq handle; nil once closed.
+    private let handle: Mutex<OpaquePointer?>
+    private let state = Mutex(ConnectionState())
 
-    /// Connects with a `postgresql://` URL or a `key=value` conninfo string.
+    private struct ConnectionState {
+        var broken = false
+        var transactionDepth = 0
+        var nextSavepoint = 0
+        /// Commands that succeeded since the pool last handed the connection out; the pool uses
+        /// it to know whether a failed piece of work reached the server at all.
+        var succeededCommands = 0
+        /// Whether LISTEN was used, so the pool can unsubscribe before reusing the connection.
+        var listening = false
+    }
+
+    /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
+    /// own settings win over the defaults set here (connect timeout, TCP keepalives).
     public init(conninfo: String, connectTimeoutSeconds: Int = 5) throws(DatabaseError) {
-        let keys = ["dbname", "connect_timeout", "application_name"]
-        let values = [conninfo, String(connectTimeoutSeconds), "zonectl"]
-        // expand_dbname=1: the dbname value may itself be a URL or conninfo; later keys fill
-        // only what it leaves out.
-        let pointer = Self.withCStrings(keys) { keyPointers in
-            Self.withCStrings(values) { valuePointers in
-                PQconnectdbParams(keyPointers, valuePointers, 1)
+        // Defaults first, then the caller's conninfo (expanded by libpq because of
+        // expand_dbname), so an explicit setting in the conninfo overrides ours.
+        let settings: [(String, String)] = [
+            ("connect_timeout", String(max(1, connectTimeoutSeconds))),
+            ("fallback_application_name", "zonectl"),
+            // A server that vanishes without closing the socket is noticed within about a
+            // minute instead of the kernel's two hours.
+            ("keepalives", "1"),
+            ("keepalives_idle", "30"),
+            ("keepalives_interval", "10"),
+            ("keepalives_count", "3"),
+            ("dbname", conninfo),
+            // After the conninfo, so it always holds: Swift strings are UTF-8 both ways, whatever
+            // the database's encoding.
+            ("client_encoding", "UTF8"),
+        ]
+        let connection: OpaquePointer? = Self.withCStrings(settings.map(\.0)) { keys in
+            Self.withCStrings(settings.map(\.1)) { values in
+                PQconnectdbParams(keys, values, 1)
             }
         }
-        guard let pointer else {
-            throw DatabaseError(kind: .unavailable, message: "libpq could not allocate a connection")
+        guard let connection else {
+            throw DatabaseError(kind: .unavailable, message: "could not allocate a PostgreSQL connection")
         }
-        guard PQstatus(pointer) == CONNECTION_OK else {
-            let message = Self.trimmed(PQerrorMessage(pointer))
-            PQfinish(pointer)
-            throw DatabaseError(kind: .unavailable, message: message.isEmpty ? "could not connect" : message)
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.errorMessage(connection, fallback: "could not connect to PostgreSQL")
+            PQfinish(connection)
+            throw DatabaseError(kind: .unavailable, message: message)
         }
-        zonectl_pq_silence_notices(pointer)
-        connection = pointer
+        zonectl_pq_silence_notices(connection)
+        handle = Mutex(connection)
     }
 
-    deinit { close() }
+    deinit {
+        handle.withLock { connection in
+            if let connection { PQfinish(connection) }
+            connection = nil
+        }
+    }
+
+    /// True once the connection failed or was closed; it cannot be used again.
+    public var isBroken: Bool {
+        if state.withLock({ $0.broken }) { return true }
+        return handle.withLock { connection in
+            guard let connection else { return true }
+            return PQstatus(connection) != CONNECTION_OK
+        }
+    }
 
     public func close() {
-        if let connection { PQfinish(connection) }
-        connection = nil
-        isBroken = true
+        handle.withLock { connection in
+            if let connection { PQfinish(connection) }
+            connection = nil
+        }
+        state.withLock { $0.broken = true }
     }
 
-    /// Runs one statement with `$n` parameters (PQexecParams: values never enter the SQL text).
+    // MARK: Statements
+
+    /// Runs one statement with `$1…$n` bound to `parameters` (PQexecParams: the values never
+    /// become part of the SQL text).
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
-        let connection = try liveConnection()
-        var texts: [String?] = []
+        var texts = [String?]()
         texts.reserveCapacity(parameters.count)
         for (index, parameter) in parameters.enumerated() {
             texts.append(try parameter.textValue(position: index + 1))
         }
-        let types = parameters.map { $0.typeOID }
-        let result = Self.withOptionalCStrings(texts) { values in
-            types.withUnsafeBufferPointer { typeBuffer in
-                PQexecParams(connection, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 0)
+        let types = parameters.map(\.typeOID)
+        return try run { connection in
+            Self.withOptionalCStrings(texts) { values in
+                PQexecParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
             }
         }
-        return try consume(result)
     }
 
-    /// Runs a script of one or more statements without parameters (migrations).
+    /// Runs a script of one or more statements separated by semicolons, with no parameters
+    /// (PQexec). Meant for migrations; outside a transaction the script runs as one implicit
+    /// transaction.
     public func execute(_ sql: String) throws {
-        let connection = try liveConnection()
-        _ = try consume(PQexec(connection, sql))
+        _ = try run { connection in PQexec(connection, sql) }
     }
+
+    // MARK: Transactions
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
-    /// A serialization failure or deadlock reported by the server runs the whole body again
-    /// (up to 5 attempts, with a short random pause): the server asks for exactly that.
+    ///
+    /// When PostgreSQL aborts the transaction because of a serialization failure (40001) or a
+    /// deadlock (40P01), the whole body runs again (at most 5 attempts, with a short random
+    /// pause), so `body` must not have effects outside the database that cannot be repeated.
+    /// Called inside another transaction it uses a savepoint, and leaves retrying to the outer
+    /// one.
     @discardableResult
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        if transactionDepth > 0 { return try body(self) }
+    public func transaction<T>(
+        isolation: TransactionIsolation? = nil, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        // Already in a transaction (ours, or a `BEGIN` the caller ran): nest with a savepoint,
+        // as a BEGIN here would be ignored and our COMMIT would end the caller's transaction.
+        if state.withLock({ $0.transactionDepth > 0 }) || isInTransaction {
+            return try savepoint(body)
+        }
+        let maxAttempts = 5
         var attempt = 0
         while true {
             attempt += 1
-            try execute("BEGIN")
-            transactionDepth += 1
             do {
-                let value = try body(self)
-                transactionDepth -= 1
-                try execute("COMMIT")
-                return value
-            } catch {
-                transactionDepth -= 1
-                if !isBroken { try? execute("ROLLBACK") }
-                if let database = error as? DatabaseError, database.isTransient, attempt < 5 {
-                    usleep(UInt32.random(in: 1_000...(10_000 * UInt32(attempt))))
-                    continue
-                }
-                throw error
+                return try transactionOnce(isolation: isolation, body)
+            } catch let error as DatabaseError where error.isTransient && attempt < maxAttempts {
+                // Random pause, growing with the attempt, so the transactions that collided
+                // do not collide again in lockstep.
+                let millis = Int.random(in: 2...10) * attempt
+                usleep(UInt32(millis * 1000))
             }
         }
     }
 
-    /// Subscribes to `pg_notify` messages on a channel.
+    private func transactionOnce<T>(
+        isolation: TransactionIsolation?, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        try execute(isolation?.sql ?? "BEGIN")
+        state.withLock { $0.transactionDepth = 1 }
+        defer { state.withLock { $0.transactionDepth = 0 } }
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollBackQuietly("ROLLBACK")
+            throw error
+        }
+        // A COMMIT that fails (e.g. a serialization failure found at commit) has already ended
+        // the transaction on the server; nothing to roll back.
+        try execute("COMMIT")
+        return value
+    }
+
+    private func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let name = state.withLock { state -> String in
+            state.nextSavepoint += 1
+            state.transactionDepth += 1
+            return "zonectl_sp\(state.nextSavepoint)"
+        }
+        defer { state.withLock { $0.transactionDepth -= 1 } }
+        try execute("SAVEPOINT \(name)")
+        do {
+            let value = try body(self)
+            try execute("RELEASE SAVEPOINT \(name)")
+            return value
+        } catch {
+            rollBackQuietly("ROLLBACK TO SAVEPOINT \(name)")
+            throw error
+        }
+    }
+
+    /// Rolls back after a failure; the original error is what the caller needs, so a failure
+    /// here only marks the connection unusable.
+    private func rollBackQuietly(_ sql: String) {
+        guard !isBroken else { return }
+        do {
+            try execute(sql)
+        } catch {
+            state.withLock { $0.broken = true }
+        }
+    }
+
+    /// Whether the server considers a transaction open (also one left open by a plain
+    /// `BEGIN` statement), so the pool can clean up before reusing the connection.
+    var isInTransaction: Bool {
+        handle.withLock { connection in
+            guard let connection else { return false }
+            return PQtransactionStatus(connection) != PQTRANS_IDLE
+        }
+    }
+
+    // MARK: LISTEN / NOTIFY
+
+    /// Subscribes to a notification channel; notifications are then read with `notifications`.
     public func listen(_ channel: String) throws {
-        let connection = try liveConnection()
-        guard let escaped = PQescapeIdentifier(connection, channel, channel.utf8.count) else {
-            throw DatabaseError(kind: .query, message: "cannot quote channel name \(channel)")
-        }
-        defer { PQfreemem(escaped) }
-        try execute("LISTEN " + String(cString: escaped))
+        try execute("LISTEN \(Self.quoteIdentifier(channel))")
+        state.withLock { $0.listening = true }
     }
 
-    /// Notifications received, waiting up to `timeoutSeconds` for the first one.
+    public func unlisten(_ channel: String) throws {
+        try execute("UNLISTEN \(Self.quoteIdentifier(channel))")
+    }
+
+    /// Notifications that arrived on the channels this connection listens to, waiting up to
+    /// `timeoutSeconds` for the first one; empty when none came in time.
     public func notifications(timeoutSeconds: Double) throws -> [(channel: String, payload: String)] {
-        let connection = try liveConnection()
-        var received = drainNotifications(connection)
-        if !received.isEmpty { return received }
-        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(timeoutSeconds * 1000))
-        if ready > 0 {
-            guard PQconsumeInput(connection) == 1 else {
-                isBroken = true
-                throw DatabaseError(kind: .unavailable, message: Self.trimmed(PQerrorMessage(connection)))
+        let deadline = Date().addingTimeInterval(max(0, timeoutSeconds))
+        while true {
+            let (received, socket) = try handle.withLock { connection throws(DatabaseError) in
+                guard let connection else { throw Self.closedError }
+                guard PQconsumeInput(connection) == 1 else {
+                    throw DatabaseError(
+                        kind: .unavailable,
+                        message: Self.errorMessage(connection, fallback: "lost the connection to PostgreSQL"))
+                }
+                return (Self.drainNotifications(connection), PQsocket(connection))
             }
-            received = drainNotifications(connection)
+            if !received.isEmpty { return received }
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return [] }
+            guard socket >= 0 else {
+                markBroken()
+                throw DatabaseError(kind: .unavailable, message: "the PostgreSQL connection has no socket")
+            }
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let millis = Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up))
+            let ready = poll(&descriptor, 1, millis)
+            if ready < 0 && errno != EINTR {
+                let reason = String(cString: strerror(errno))
+                markBroken()
+                throw DatabaseError(kind: .unavailable, message: "waiting for notifications failed: \(reason)")
+            }
+            // Readable, interrupted or timed out: consume and look again (the loop ends at the
+            // deadline).
+        }
+    }
+
+    private static func drainNotifications(_ connection: OpaquePointer) -> [(channel: String, payload: String)] {
+        var received = [(channel: String, payload: String)]()
+        while let notice = PQnotifies(connection) {
+            received.append((String(cString: notice.pointee.relname), String(cString: notice.pointee.extra)))
+            PQfreemem(notice)
         }
         return received
     }
 
-    private func drainNotifications(_ connection: OpaquePointer) -> [(channel: String, payload: String)] {
-        var received: [(channel: String, payload: String)] = []
-        _ = PQconsumeInput(connection)
-        while let notification = PQnotifies(connection) {
-            received.append((String(cString: notification.pointee.relname), String(cString: notification.pointee.extra)))
-            PQfreemem(notification)
-        }
-        return received
+    // MARK: Pool support
+
+    /// Resets the per-checkout counter; see `succeededCommands`.
+    func beginCheckout() {
+        state.withLock { $0.succeededCommands = 0 }
     }
 
-    private func liveConnection() throws(DatabaseError) -> OpaquePointer {
-        guard let connection, !isBroken else {
-            throw DatabaseError(kind: .unavailable, message: "the connection to the database was lost")
+    var succeededCommandsSinceCheckout: Int { state.withLock { $0.succeededCommands } }
+
+    /// Cheap liveness check for an idle connection: if the server closed the socket (restart,
+    /// shutdown, idle timeout), the socket is readable and reading it reveals the loss. No
+    /// round trip, so an idle pool costs nothing.
+    func looksAlive() -> Bool {
+        let alive = handle.withLock { connection -> Bool in
+            guard let connection, PQstatus(connection) == CONNECTION_OK else { return false }
+            let socket = PQsocket(connection)
+            guard socket >= 0 else { return false }
+            // Something that arrived while idle is a notification, a parameter change, or the
+            // server's goodbye (an error message, then end-of-file). libpq tells which; one read
+            // may stop after the message, so look again until nothing is left.
+            for _ in 0..<8 {
+                var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&descriptor, 1, 0)
+                if ready == 0 { return true }
+                if ready < 0 { return errno == EINTR }
+                guard PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else { return false }
+            }
+            // Still readable after eight reads: a flood of notifications, not a closed socket
+            // (that fails the read). Let the command decide.
+            return true
         }
-        if PQstatus(connection) != CONNECTION_OK {
-            isBroken = true
-            throw DatabaseError(kind: .unavailable, message: "the connection to the database was lost")
-        }
-        return connection
+        if !alive { markBroken() }
+        return alive
     }
 
-    /// Turns a PGresult into rows or an error, freeing it either way.
-    private func consume(_ result: OpaquePointer?) throws -> PostgresResult {
-        guard let result else {
-            isBroken = true
-            throw DatabaseError(kind: .unavailable, message: Self.trimmed(PQerrorMessage(connection)))
+    /// Unsubscribes from every channel if the user listened, so a pooled connection does not
+    /// collect notifications nobody reads.
+    func stopListening() throws {
+        guard state.withLock({ $0.listening }) else { return }
+        try execute("UNLISTEN *")
+        handle.withLock { connection in
+            if let connection { _ = Self.drainNotifications(connection) }
         }
-        defer { PQclear(result) }
+        state.withLock { $0.listening = false }
+    }
+
+    func markBroken() {
+        state.withLock { $0.broken = true }
+    }
+
+    // MARK: Running commands
+
+    private static let closedError = DatabaseError(kind: .unavailable, message: "the PostgreSQL connection is closed")
+
+    /// Sends a command through `send` and turns its result into a `PostgresResult` or an error.
+    private func run(_ send: (OpaquePointer) -> OpaquePointer?) throws(DatabaseError) -> PostgresResult {
+        if state.withLock({ $0.broken }) {
+            throw DatabaseError(kind: .unavailable, message: "the PostgreSQL connection was lost earlier and cannot be reused")
+        }
+        let outcome: Result<PostgresResult, DatabaseError> = handle.withLock { connection in
+            guard let connection else { return .failure(Self.closedError) }
+            guard let result = send(connection) else {
+                // libpq refused the command itself (e.g. too many parameters) on a healthy
+                // connection, or could not send it (connection gone, out of memory).
+                if PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) != PQTRANS_ACTIVE {
+                    return .failure(
+                        DatabaseError(
+                            kind: .query,
+                            message: Self.errorMessage(connection, fallback: "libpq refused the command")))
+                }
+                return .failure(
+                    DatabaseError(
+                        kind: .unavailable,
+                        message: Self.errorMessage(connection, fallback: "could not send the command to PostgreSQL")))
+            }
+            defer { PQclear(result) }
+            let outcome = Self.interpret(result, connection: connection)
+            // A connection that failed is useless even if the error looked statement-level.
+            if case .failure(let error) = outcome, PQstatus(connection) != CONNECTION_OK, error.kind != .unavailable {
+                return .failure(
+                    DatabaseError(
+                        kind: .unavailable, sqlState: error.sqlState, message: error.message, detail: error.detail,
+                        constraint: error.constraint, hint: error.hint, table: error.table, column: error.column))
+            }
+            return outcome
+        }
+        switch outcome {
+        case .success(let result):
+            state.withLock { $0.succeededCommands += 1 }
+            return result
+        case .failure(let error):
+            if error.kind == .unavailable { markBroken() }
+            throw error
+        }
+    }
+
+    private static func interpret(_ result: OpaquePointer, connection: OpaquePointer) -> Result<PostgresResult, DatabaseError> {
         switch PQresultStatus(result) {
-        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            statementsSucceeded += 1
-            return Self.rows(result)
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
+            return .success(read(result))
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            return .failure(DatabaseError(kind: .query, message: "COPY is not supported through this connection"))
         default:
-            throw error(from: result)
+            return .failure(error(from: result, connection: connection))
         }
     }
 
-    private func error(from result: OpaquePointer) -> DatabaseError {
-        func field(_ code: Int32) -> String? {
-            guard let value = PQresultErrorField(result, code) else { return nil }
-            return String(cString: value)
-        }
-        let state = field(Int32(ZONECTL_PG_DIAG_SQLSTATE))
-        let lost = connection.map { PQstatus($0) != CONNECTION_OK } ?? true
-        let unavailable = lost || state.map(DatabaseError.isUnavailableState) ?? true
-        if unavailable { isBroken = true }
-        var message = field(Int32(ZONECTL_PG_DIAG_MESSAGE_PRIMARY)) ?? Self.trimmed(PQresultErrorMessage(result))
-        if message.isEmpty { message = Self.trimmed(PQerrorMessage(connection)) }
-        return DatabaseError(
-            kind: unavailable ? .unavailable : .query, sqlState: state, message: message,
-            detail: field(Int32(ZONECTL_PG_DIAG_MESSAGE_DETAIL)),
-            constraint: field(Int32(ZONECTL_PG_DIAG_CONSTRAINT_NAME)),
-            hint: field(Int32(ZONECTL_PG_DIAG_MESSAGE_HINT)),
-            table: field(Int32(ZONECTL_PG_DIAG_TABLE_NAME)),
-            column: field(Int32(ZONECTL_PG_DIAG_COLUMN_NAME)))
-    }
-
-    private static func rows(_ result: OpaquePointer) -> PostgresResult {
+    private static func read(_ result: OpaquePointer) -> PostgresResult {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
-        let names = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
-        let columns = ColumnIndex(names: names)
-        var rows: [PostgresRow] = []
+        var names = [String]()
+        names.reserveCapacity(columnCount)
+        for column in 0..<columnCount {
+            names.append(String(cString: PQfname(result, Int32(column))))
+        }
+        let index = ColumnIndex(names: names)
+        var rows = [PostgresRow]()
         rows.reserveCapacity(rowCount)
         for row in 0..<rowCount {
-            var values: [String?] = []
+            var values = [String?]()
             values.reserveCapacity(columnCount)
             for column in 0..<columnCount {
                 if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
@@ -197,26 +403,72 @@ public final class PostgresConnection: @unchecked Sendable {
                     values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
                 }
             }
-            rows.append(PostgresRow(columns: columns, values: values))
+            rows.append(PostgresRow(columns: index, values: values))
         }
-        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresResult(rows: rows, affectedRows: affected, columnNames: names)
+        // The command tag's count ("UPDATE 3", "SELECT 2"); commands without one report 0.
+        let tagged = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresResult(rows: rows, affectedRows: tagged, columnNames: names)
     }
 
-    static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
-        guard let message else { return "" }
-        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    private static func error(from result: OpaquePointer, connection: OpaquePointer) -> DatabaseError {
+        func field(_ code: Int32) -> String? {
+            guard let value = PQresultErrorField(result, code) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field(Int32(ZONECTL_PG_DIAG_SQLSTATE))
+        let primary = field(Int32(ZONECTL_PG_DIAG_MESSAGE_PRIMARY))
+        let message =
+            primary
+            ?? errorText(PQresultErrorMessage(result))
+            ?? errorMessage(connection, fallback: "PostgreSQL reported an error without a message")
+        // No SQLSTATE means libpq itself failed (socket closed, protocol error): the connection,
+        // not the statement, is at fault.
+        let unavailable = sqlState.map(DatabaseError.isUnavailableState) ?? true
+        return DatabaseError(
+            kind: unavailable || PQstatus(connection) != CONNECTION_OK ? .unavailable : .query,
+            sqlState: sqlState,
+            message: message,
+            detail: field(Int32(ZONECTL_PG_DIAG_MESSAGE_DETAIL)),
+            constraint: field(Int32(ZONECTL_PG_DIAG_CONSTRAINT_NAME)),
+            hint: field(Int32(ZONECTL_PG_DIAG_MESSAGE_HINT)),
+            table: field(Int32(ZONECTL_PG_DIAG_TABLE_NAME)),
+            column: field(Int32(ZONECTL_PG_DIAG_COLUMN_NAME)))
     }
 
-    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-        let duplicates = strings.map { strdup($0) }
-        defer { duplicates.forEach { free($0) } }
-        return body(duplicates.map { UnsafePointer($0) } + [nil])
+    private static func errorText(_ pointer: UnsafePointer<CChar>?) -> String? {
+        guard let pointer else { return nil }
+        let text = String(cString: pointer).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
     }
 
-    private static func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-        let duplicates = strings.map { $0.map { strdup($0) } ?? nil }
-        defer { duplicates.forEach { free($0) } }
-        return body(duplicates.map { UnsafePointer($0) })
+    private static func errorMessage(_ connection: OpaquePointer, fallback: String) -> String {
+        errorText(PQerrorMessage(connection)) ?? fallback
+    }
+
+    /// `"name"` with inner quotes doubled: channel names cannot be bound as parameters.
+    static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: C strings
+
+    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        withOptionalCStrings(strings.map { Optional($0) } + [nil], body)
+    }
+
+    private static func withOptionalCStrings<R>(
+        _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
+        let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) }
+        return pointers.withUnsafeBufferPointer { buffer in
+            // An empty buffer has no base address; libpq accepts NULL when there are no values.
+            guard let base = buffer.baseAddress else {
+                let none: [UnsafePointer<CChar>?] = [nil]
+                return none.withUnsafeBufferPointer { body($0.baseAddress!) }
+            }
+            return body(base)
+        }
     }
 }

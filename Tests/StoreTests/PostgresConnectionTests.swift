@@ -1,0 +1,390 @@
+import Foundation
+import IntegrationHarness
+import Store
+import Testing
+
+@Suite("PostgresConnection against a real PostgreSQL")
+struct PostgresConnectionTests {
+    @Test("every parameter type goes in and comes back unchanged")
+    func parameterRoundTrip() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute(
+            """
+            CREATE TABLE sample (
+                id bigint PRIMARY KEY, label text, flag boolean, blob bytea, ratio double precision,
+                tags text[], document jsonb
+            )
+            """)
+        let allBytes = (0...255).map(UInt8.init)
+        let unicode = "zürich.example ✓ 🚀 日本語 \u{200B} \"quoted\" back\\slash"
+        let inserted = try db.query(
+            "INSERT INTO sample VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)",
+            [.int(Int64.max), .text(unicode), .bool(true), .bytea(allBytes), .double(-1.5e-300),
+             .textArray(["a,b", "{brace}", "NULL", "", nil, "quote\"s"]), .json(#"{"k": [1, "é"]}"#),
+             .int(Int64.min), .null, .bool(false), .bytea([]), .double(.infinity), .null, .null])
+        #expect(inserted.affectedRows == 2)
+
+        let rows = try db.query(
+            "SELECT id, label, flag, blob, ratio, tags, document->'k'->>1 AS second FROM sample ORDER BY id DESC"
+        ).rows
+        try #require(rows.count == 2)
+        #expect(try rows[0].int("id") == Int64.max)
+        #expect(try rows[0].string("label") == unicode)
+        #expect(try rows[0].bool("flag") == true)
+        #expect(try rows[0].bytea("blob") == allBytes)
+        #expect(try rows[0].double("ratio") == -1.5e-300)
+        #expect(rows[0]["tags"] == #"{"a,b","{brace}","NULL","",NULL,"quote\"s"}"#)
+        #expect(rows[0]["second"] == "é")
+
+        #expect(try rows[1].int("id") == Int64.min)
+        #expect(try rows[1].optionalString("label") == nil)
+        #expect(rows[1]["label"] == nil)
+        #expect(try rows[1].optionalBool("flag") == false)
+        #expect(try rows[1].bytea("blob") == [])
+        #expect(try rows[1].double("ratio") == .infinity)
+        #expect(try rows[1].isNull("tags"))
+
+        // NULL array elements and "NULL" the word stay apart.
+        let nulls = try db.query("SELECT count(*) AS n FROM sample, unnest(tags) AS tag WHERE tag IS NULL")
+        #expect(try nulls.rows[0].int("n") == 1)
+        let any = try db.query("SELECT id FROM sample WHERE $1 = ANY(tags)", [.text("NULL")])
+        #expect(any.rows.count == 1)
+    }
+
+    @Test("untyped parameters take their type from the context; bytea stays bytea even in SELECT $1")
+    func parameterTypesInference() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        let row = try #require(
+            try db.query(
+                "SELECT $1 AS raw, pg_typeof($1)::text AS raw_type, $2::int + 1 AS next, $3::boolean AS yes",
+                [.bytea([0xde, 0xad]), .int(41), .bool(true)]
+            ).first)
+        #expect(try row.bytea("raw") == [0xde, 0xad])
+        #expect(row["raw_type"] == "bytea")
+        #expect(try row.int("next") == 42)
+        #expect(try row.bool("yes"))
+    }
+
+    @Test(
+        "SQL-looking input is stored verbatim, never run",
+        arguments: [
+            "'); DROP TABLE notes; --", "x' OR '1'='1", "$1", "\\x00ff", "E'\\\\'", "\"; SELECT pg_sleep(5); --",
+            "Robert'); DELETE FROM notes WHERE ('a'='a",
+        ])
+    func injectionIsData(_ hostile: String) throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE notes (body text NOT NULL)")
+        _ = try db.query("INSERT INTO notes (body) VALUES ($1)", [.text(hostile)])
+        let found = try db.query("SELECT body FROM notes WHERE body = $1", [.text(hostile)])
+        #expect(found.rows.count == 1)
+        #expect(try found.rows[0].string("body") == hostile)
+        #expect(try db.query("SELECT count(*) AS n FROM notes").rows[0].int("n") == 1)
+    }
+
+    @Test("a NUL character in text is refused before it can be cut short")
+    func nulRefused() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        let error = try #require(throws: DatabaseError.self) {
+            try db.query("SELECT $1::text", [.text("before\u{0}after")])
+        }
+        #expect(error.kind == .query)
+        #expect(error.message.contains("$1"))
+        #expect(!db.isBroken)
+    }
+
+    @Test("constraint violations carry SQLSTATE, constraint and table; the connection stays usable")
+    func errorsCarryDiagnostics() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute(
+            """
+            CREATE TABLE parent (id int PRIMARY KEY, name text UNIQUE);
+            CREATE TABLE child (id int PRIMARY KEY, parent_id int CONSTRAINT child_parent_fk REFERENCES parent (id));
+            INSERT INTO parent VALUES (1, 'one');
+            """)
+        let unique = try #require(throws: DatabaseError.self) {
+            try db.query("INSERT INTO parent VALUES ($1, $2)", [.int(2), .text("one")])
+        }
+        #expect(unique.kind == .query)
+        #expect(unique.isUniqueViolation)
+        #expect(unique.sqlState == "23505")
+        #expect(unique.constraint == "parent_name_key")
+        #expect(unique.table == "parent")
+        #expect(unique.detail?.contains("(name)=(one)") == true)
+
+        let foreign = try #require(throws: DatabaseError.self) {
+            try db.query("INSERT INTO child VALUES (1, $1)", [.int(99)])
+        }
+        #expect(foreign.isForeignKeyViolation)
+        #expect(foreign.constraint == "child_parent_fk")
+        #expect(!foreign.isUniqueViolation)
+
+        let syntax = try #require(throws: DatabaseError.self) { try db.query("SELEC 1") }
+        #expect(syntax.sqlState == "42601")
+        #expect(syntax.kind == .query)
+        #expect("\(syntax)".contains("syntax error"))
+
+        #expect(!db.isBroken)
+        #expect(try db.query("SELECT 1 AS one").rows[0].int("one") == 1)
+    }
+
+    @Test("affectedRows counts what the command touched; column names come in order")
+    func resultShape() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE n (v int); INSERT INTO n SELECT generate_series(1, 10)")
+        #expect(try db.query("UPDATE n SET v = v + 1 WHERE v > $1", [.int(7)]).affectedRows == 3)
+        #expect(try db.query("DELETE FROM n WHERE v = $1", [.int(100)]).affectedRows == 0)
+        let selected = try db.query("SELECT v AS value, v * 2 AS doubled FROM n ORDER BY v LIMIT 4")
+        #expect(selected.affectedRows == 4)
+        #expect(selected.columnNames == ["value", "doubled"])
+        #expect(selected.rows.count == 4)
+    }
+
+    @Test("typed accessors name the column when a value is NULL, missing or of another type")
+    func rowDecodingErrors() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        let row = try #require(try db.query("SELECT NULL::text AS gone, 'abc' AS word").first)
+        let null = try #require(throws: RowDecodingError.self) { try row.string("gone") }
+        #expect(null.column == "gone")
+        let missing = try #require(throws: RowDecodingError.self) { try row.int("nope") }
+        #expect(missing.description.contains("nope"))
+        #expect(throws: RowDecodingError.self) { try row.int("word") }
+        #expect(throws: RowDecodingError.self) { try row.bool("word") }
+        #expect(try row.optionalInt("gone") == nil)
+    }
+
+    @Test("a transaction commits when the body returns and rolls back when it throws")
+    func transactionCommitAndRollback() throws {
+        struct Refused: Error {}
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE entries (v int)")
+
+        let returned = try db.transaction { tx in
+            _ = try tx.query("INSERT INTO entries VALUES ($1)", [.int(1)])
+            return "done"
+        }
+        #expect(returned == "done")
+
+        #expect(throws: Refused.self) {
+            try db.transaction { tx in
+                _ = try tx.query("INSERT INTO entries VALUES ($1)", [.int(2)])
+                throw Refused()
+            }
+        }
+        // A statement error inside also rolls back what came before it.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { tx in
+                _ = try tx.query("INSERT INTO entries VALUES ($1)", [.int(3)])
+                _ = try tx.query("INSERT INTO entries VALUES ($1)", [.text("not a number")])
+            }
+        }
+        let values = try db.query("SELECT v FROM entries ORDER BY v").rows.map { try $0.int("v") }
+        #expect(values == [1])
+        #expect(try db.query("SELECT 1 AS ok").rows.count == 1)
+    }
+
+    @Test("a nested transaction is a savepoint: its failure undoes only its own work")
+    func nestedTransactionIsSavepoint() throws {
+        struct Refused: Error {}
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE entries (v int)")
+        try db.transaction { tx in
+            _ = try tx.query("INSERT INTO entries VALUES (1)")
+            do {
+                try tx.transaction { inner in
+                    _ = try inner.query("INSERT INTO entries VALUES (2)")
+                    throw Refused()
+                }
+            } catch is Refused {}
+            try tx.transaction { inner in _ = try inner.query("INSERT INTO entries VALUES (3)") }
+        }
+        let values = try db.query("SELECT v FROM entries ORDER BY v").rows.map { try $0.int("v") }
+        #expect(values == [1, 3])
+    }
+
+    @Test("transaction() inside a transaction the caller began with BEGIN does not end it early")
+    func transactionInsideRawBegin() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE entries (v int)")
+        try db.execute("BEGIN")
+        try db.transaction { tx in _ = try tx.query("INSERT INTO entries VALUES (1)") }
+        try db.execute("ROLLBACK")
+        #expect(try db.query("SELECT count(*) AS n FROM entries").rows[0].int("n") == 0)
+    }
+
+    @Test("a command libpq itself refuses is a query error and leaves the connection usable")
+    func clientSideRefusal() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        let tooMany = [PostgresParameter](repeating: .int(1), count: 70_000)
+        let error = try #require(throws: DatabaseError.self) { try db.query("SELECT $1", tooMany) }
+        #expect(error.kind == .query)
+        #expect(!db.isBroken)
+        #expect(try db.query("SELECT 2 AS two").rows[0].int("two") == 2)
+    }
+
+    @Test("a serialization failure runs the whole transaction again, and both writers succeed")
+    func serializationFailureIsRetried() throws {
+        let conninfo = try freshDatabase()
+        let setup = try PostgresConnection(conninfo: conninfo)
+        defer { setup.close() }
+        try setup.execute("CREATE TABLE duty (doctor text PRIMARY KEY, on_call boolean NOT NULL)")
+        _ = try setup.query("INSERT INTO duty VALUES ('alice', true), ('bob', true)")
+
+        // Write skew: each checks that two doctors are on call, then takes one off. Both read
+        // before either writes, so SERIALIZABLE must abort one of them.
+        let bothRead = Rendezvous(parties: 2)
+        let attempts = Counter()
+        let failures = Counter()
+        onThreads(2) { index in
+            let doctor = index == 0 ? "alice" : "bob"
+            var attempt = 0
+            do {
+                let db = try PostgresConnection(conninfo: conninfo)
+                defer { db.close() }
+                try db.transaction(isolation: .serializable) { tx in
+                    attempt += 1
+                    attempts.add()
+                    let onCall = try tx.query("SELECT count(*) AS n FROM duty WHERE on_call").rows[0].int("n")
+                    if attempt == 1 { bothRead.arriveAndWait() }
+                    if onCall >= 2 {
+                        _ = try tx.query("UPDATE duty SET on_call = false WHERE doctor = $1", [.text(doctor)])
+                    }
+                }
+            } catch {
+                failures.add()
+            }
+        }
+        #expect(failures.current == 0)
+        // One ran once, the other was aborted and ran again (seeing one doctor left on call).
+        #expect(attempts.current == 3)
+        let onCall = try setup.query("SELECT count(*) AS n FROM duty WHERE on_call").rows[0].int("n")
+        #expect(onCall == 1)
+    }
+
+    @Test("an error that is not a serialization failure is not retried")
+    func otherErrorsNotRetried() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        var attempts = 0
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { tx in
+                attempts += 1
+                _ = try tx.query("SELECT 1 / 0")
+            }
+        }
+        #expect(attempts == 1)
+    }
+
+    @Test("a transaction that keeps failing to serialize gives up after 5 attempts with the error")
+    func retryGivesUp() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        var attempts = 0
+        let error = try #require(throws: DatabaseError.self) {
+            try db.transaction { tx in
+                attempts += 1
+                // Raise the SQLSTATE PostgreSQL uses for serialization failures.
+                try tx.execute("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+            }
+        }
+        #expect(error.isSerializationFailure)
+        #expect(attempts == 5)
+        #expect(!db.isBroken)
+    }
+
+    @Test("LISTEN receives pg_notify from another connection; no notification means an empty list after the wait")
+    func listenNotify() throws {
+        let conninfo = try freshDatabase()
+        let listener = try PostgresConnection(conninfo: conninfo)
+        let sender = try PostgresConnection(conninfo: conninfo)
+        defer {
+            listener.close()
+            sender.close()
+        }
+        try listener.listen("zone_changed")
+        try listener.listen("odd \"channel\"")
+
+        let started = Date()
+        #expect(try listener.notifications(timeoutSeconds: 0.3).isEmpty)
+        #expect(Date().timeIntervalSince(started) >= 0.25)
+
+        _ = try sender.query("SELECT pg_notify($1, $2)", [.text("zone_changed"), .text("example.com.")])
+        _ = try sender.query("SELECT pg_notify($1, $2)", [.text("odd \"channel\""), .text("ü")])
+        _ = try sender.query("SELECT pg_notify($1, $2)", [.text("not_listened"), .text("x")])
+
+        var received = [(channel: String, payload: String)]()
+        let deadline = Date().addingTimeInterval(10)
+        while received.count < 2 && Date() < deadline {
+            received += try listener.notifications(timeoutSeconds: 5)
+        }
+        #expect(received.map(\.channel) == ["zone_changed", "odd \"channel\""])
+        #expect(received.map(\.payload) == ["example.com.", "ü"])
+    }
+
+    @Test("a notification sent while the listener waits wakes it before the timeout")
+    func notificationWakesWaiter() throws {
+        let conninfo = try freshDatabase()
+        let listener = try PostgresConnection(conninfo: conninfo)
+        defer { listener.close() }
+        try listener.listen("wake")
+        let sent = Thread {
+            Thread.sleep(forTimeInterval: 0.2)
+            if let sender = try? PostgresConnection(conninfo: conninfo) {
+                _ = try? sender.query("NOTIFY wake, 'now'")
+                sender.close()
+            }
+        }
+        sent.start()
+        let started = Date()
+        let received = try listener.notifications(timeoutSeconds: 20)
+        #expect(received.map(\.payload) == ["now"])
+        #expect(Date().timeIntervalSince(started) < 15)
+    }
+
+    @Test("a connection whose server session ends is broken and reports .unavailable")
+    func terminatedSessionIsUnavailable() throws {
+        let conninfo = try freshDatabase()
+        let victim = try PostgresConnection(conninfo: conninfo)
+        let admin = try PostgresConnection(conninfo: conninfo)
+        defer {
+            victim.close()
+            admin.close()
+        }
+        let pid = try victim.query("SELECT pg_backend_pid() AS pid").rows[0].int("pid")
+        _ = try admin.query("SELECT pg_terminate_backend($1::int)", [.int(pid)])
+        let error = try #require(throws: DatabaseError.self) { try victim.query("SELECT 1") }
+        #expect(error.kind == .unavailable)
+        #expect(victim.isBroken)
+        #expect(!admin.isBroken)
+    }
+
+    @Test("connecting to nothing fails with .unavailable and libpq's reason; URL conninfo works")
+    func connectFailures() throws {
+        let port = FreePort.tcp()
+        let error = try #require(throws: DatabaseError.self) {
+            try PostgresConnection(conninfo: "host=127.0.0.1 port=\(port) user=postgres dbname=x", connectTimeoutSeconds: 2)
+        }
+        #expect(error.kind == .unavailable)
+        #expect(error.message.contains("\(port)"))
+
+        let cluster = try PostgresCluster.shared()
+        let url = try PostgresConnection(conninfo: "postgresql://postgres@127.0.0.1:\(cluster.port)/postgres")
+        defer { url.close() }
+        #expect(try url.query("SELECT current_database() AS db").rows[0].string("db") == "postgres")
+
+        let missing = try #require(throws: DatabaseError.self) {
+            try PostgresConnection(conninfo: cluster.conninfo(database: "does_not_exist"))
+        }
+        #expect(missing.message.contains("does_not_exist"))
+    }
+}
