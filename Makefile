@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
 SWIFT ?= swift
 
-.PHONY: deps build run test bench-zonefile clean
+.PHONY: deps build run test bench-zonefile bench-api clean
 
 deps:
 	@scripts/install-deps.sh
@@ -15,6 +15,9 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+bench-api: deps
+	bench/api/run.sh
 
 bench-zonefile: deps
 	bench/zonefile/run.sh
