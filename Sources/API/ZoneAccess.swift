@@ -14,11 +14,7 @@ extension APIService {
         if let id = Int64(reference), id > 0 {
             row = lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
         } else if let name = try? DomainName(userInput: reference) {
-            if lock, let found = try ZoneRepository.find(name: name.description, on: db) {
-                row = try ZoneRepository.lock(id: found.id, on: db)
-            } else {
-                row = try ZoneRepository.find(name: name.description, on: db)
-            }
+            row = lock ? try ZoneRepository.lock(name: name.description, on: db) : try ZoneRepository.find(name: name.description, on: db)
         } else {
             row = nil
         }

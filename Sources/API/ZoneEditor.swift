@@ -92,13 +92,12 @@ struct ZoneEditor {
 
         try RecordRepository.replace(zoneID: zone.id, deleting: deleteKeys, inserting: insertRows, on: db)
         let serial = zone.policy.next(after: zone.serial, now: Date())
-        try ZoneRepository.setSerial(id: zone.id, serial: Int64(serial.rawValue), recordCount: recordCount, on: db)
+        guard let row = try ZoneRepository.setSerial(id: zone.id, serial: Int64(serial.rawValue), recordCount: recordCount, on: db) else {
+            throw StoredData.Corrupt("zone \(zone.id) vanished inside its own transaction")
+        }
         try ZoneChangeRepository.append(NewZoneChange(
             zoneID: zone.id, serialFrom: Int64(zone.serial.rawValue), serialTo: Int64(serial.rawValue), tokenID: tokenID,
             kind: kind, removedJSON: Self.journalJSON(removed), addedJSON: Self.journalJSON(added)), on: db)
-        guard let row = try ZoneRepository.find(id: zone.id, on: db) else {
-            throw StoredData.Corrupt("zone \(zone.id) vanished inside its own transaction")
-        }
         return Outcome(zone: try HostedZone(row), changed: true, removed: removed, added: added)
     }
 

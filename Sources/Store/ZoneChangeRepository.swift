@@ -43,13 +43,16 @@ public enum ZoneChangeRepository {
     public static func append(_ change: NewZoneChange, on db: PostgresConnection) throws {
         _ = try db.query(
             """
-            INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
+            WITH entry AS (
+                INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
+                RETURNING zone_id, serial_to
+            )
+            SELECT pg_notify('zone_changed', zone_id || ' ' || serial_to) FROM entry
             """,
             [.int(change.zoneID), change.serialFrom.map(PostgresParameter.int) ?? .null, .int(change.serialTo),
              change.tokenID.map(PostgresParameter.text) ?? .null, .text(change.kind),
              .text(change.removedJSON), .text(change.addedJSON)])
-        _ = try db.query("SELECT pg_notify('zone_changed', $1)", [.text("\(change.zoneID) \(change.serialTo)")])
     }
 
     /// Entries newest first, before the entry `beforeID` when given.

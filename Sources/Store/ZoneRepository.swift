@@ -115,6 +115,11 @@ public enum ZoneRepository {
         try db.query("SELECT \(columns) FROM zones WHERE id = $1 FOR UPDATE", [.int(id)]).rows.first.map(zoneRow(from:))
     }
 
+    /// `lock(id:)` by name, in one statement.
+    public static func lock(name: String, on db: PostgresConnection) throws -> ZoneRow? {
+        try db.query("SELECT \(columns) FROM zones WHERE name = $1 FOR UPDATE", [.text(name)]).rows.first.map(zoneRow(from:))
+    }
+
     /// Zones in byte order of their names (collation "C": the same on every database locale,
     /// so cursors stay valid) after `afterName`.
     public static func list(_ filter: ZoneFilter, afterName: String?, limit: Int, on db: PostgresConnection) throws -> [ZoneRow] {
@@ -138,11 +143,12 @@ public enum ZoneRepository {
         try db.query("SELECT count(*) AS n FROM zones WHERE account_id = $1", [.int(accountID)]).rows[0].int("n")
     }
 
-    /// Records a committed change's new serial and record count.
-    public static func setSerial(id: Int64, serial: Int64, recordCount: Int64, on db: PostgresConnection) throws {
-        _ = try db.query(
-            "UPDATE zones SET serial = $2, record_count = $3, updated_at = now() WHERE id = $1",
-            [.int(id), .int(serial), .int(recordCount)])
+    /// Records a committed change's new serial and record count; the zone as it now is.
+    @discardableResult
+    public static func setSerial(id: Int64, serial: Int64, recordCount: Int64, on db: PostgresConnection) throws -> ZoneRow? {
+        try db.query(
+            "UPDATE zones SET serial = $2, record_count = $3, updated_at = now() WHERE id = $1 RETURNING \(columns)",
+            [.int(id), .int(serial), .int(recordCount)]).rows.first.map(zoneRow(from:))
     }
 
     /// Settings that do not change the zone's content (default TTL, serial policy).

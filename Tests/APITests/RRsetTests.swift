@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Store
 import Testing
 
 @Suite("RRsets: one at a time, atomic batches, zone rules, quotas")
@@ -210,5 +211,26 @@ struct RRsetTests {
         let byType = try api.client.send("GET", "/v1/zones/example.com/rrsets?type=TXT", token: acme.token).json()
         #expect(byType["items"]?.arrayValue?.count == 1)
         #expect(try api.client.send("GET", "/v1/zones/example.com/rrsets?name=elsewhere.org", token: acme.token).status == 400)
+    }
+}
+
+@Suite("Change notifications")
+struct ChangeNotificationTests {
+    @Test("a committed change wakes zone_changed listeners with the zone id and the new serial; a refused one does not")
+    func notifiesAfterCommit() throws {
+        let (api, acme) = try RRsetTests.setUp()
+        let listener = try PostgresConnection(conninfo: api.conninfo)
+        defer { listener.close() }
+        try listener.listen("zone_changed")
+        let zoneID = try #require(try api.client.send("GET", "/v1/zones/example.com", token: acme.token).json()["id"]?.intValue)
+
+        let refused = try api.patch("example.com", token: acme.token, #"[{"action": "add", "name": "a.example.com", "type": "A", "records": ["300.0.0.1"]}]"#)
+        #expect(refused.status == 422)
+        #expect(try listener.notifications(timeoutSeconds: 0.5).isEmpty)
+
+        let response = try api.patch("example.com", token: acme.token, #"[{"action": "add", "name": "a.example.com", "type": "A", "records": ["192.0.2.1"]}]"#)
+        let serial = try #require(try response.json()["serial"]?.intValue)
+        let received = try listener.notifications(timeoutSeconds: 5)
+        #expect(received.map(\.payload) == ["\(zoneID) \(serial)"])
     }
 }
