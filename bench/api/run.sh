@@ -129,12 +129,12 @@ PY
 zc -X PATCH --data-binary @"$work/zonectl-fill.json" "$zurl/v1/zones/$read_zone/rrsets" >/dev/null
 pd -X PATCH --data-binary @"$work/pdns-fill.json" "$purl/zones/$read_zone." >/dev/null
 
-# run NAME SYSTEM SCRIPT ZONES URL → "requests/s p50 p99 non2xx requests"
+# run_wrk SYSTEM MODE ZONES URL → "requests/s p50 p99 errors requests"
 run_wrk() {
-    local system=$1 script=$2 zones=$3 url=$4 secret
+    local system=$1 mode=$2 zones=$3 url=$4 secret
     if [[ $system == zonectl ]]; then secret=$token; else secret=$pdns_key; fi
-    SYSTEM=$system ZONES=$zones TOKEN=$secret wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s \
-        -s "$here/$script" "$url" 2>&1 | awk '/^RESULT/ {
+    MODE=$mode SYSTEM=$system ZONES=$zones TOKEN=$secret wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s \
+        -s "$here/load.lua" "$url" 2>&1 | awk '/^RESULT/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
             printf "%.0f %s %s %d %d\n", v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"], v["non2xx"] + v["socket_errors"], v["requests"] }'
 }
@@ -144,19 +144,19 @@ zone_serial_pdns() { pd "$purl/zones/$1." | python3 -c 'import json, sys; print(
 
 echo "(a) one zone, $connections connections, ${duration}s each…"
 zs0=$(zone_serial_zonectl $one); ps0=$(zone_serial_pdns $one)
-read -r a_z a_z50 a_z99 a_zerr a_zreq <<<"$(run_wrk zonectl change.lua $one "$zurl")"
-read -r a_p a_p50 a_p99 a_perr a_preq <<<"$(run_wrk pdns change.lua $one "$purl")"
+read -r a_z a_z50 a_z99 a_zerr a_zreq <<<"$(run_wrk zonectl change $one "$zurl")"
+read -r a_p a_p50 a_p99 a_perr a_preq <<<"$(run_wrk pdns change $one "$purl")"
 zs1=$(zone_serial_zonectl $one); ps1=$(zone_serial_pdns $one)
 zonectl_journal=$(psql_as -d zonectl -c "SELECT count(*) FROM zone_changes c JOIN zones z ON z.id = c.zone_id WHERE z.name = '$one.' AND c.kind = 'rrsets'")
 pdns_soas=$(psql_as -d pdns -c "SELECT count(*) FROM records r JOIN domains d ON d.id = r.domain_id WHERE d.name = '$one' AND r.type = 'SOA'")
 
 echo "(b) 16 zones…"
-read -r b_z b_z50 b_z99 b_zerr b_zreq <<<"$(run_wrk zonectl change.lua "$many" "$zurl")"
-read -r b_p b_p50 b_p99 b_perr b_preq <<<"$(run_wrk pdns change.lua "$many" "$purl")"
+read -r b_z b_z50 b_z99 b_zerr b_zreq <<<"$(run_wrk zonectl change "$many" "$zurl")"
+read -r b_p b_p50 b_p99 b_perr b_preq <<<"$(run_wrk pdns change "$many" "$purl")"
 
 echo "(c) GET of a 1,000-RRset zone…"
-read -r c_z c_z50 c_z99 c_zerr c_zreq <<<"$(run_wrk zonectl read.lua $read_zone "$zurl")"
-read -r c_p c_p50 c_p99 c_perr c_preq <<<"$(run_wrk pdns read.lua $read_zone "$purl")"
+read -r c_z c_z50 c_z99 c_zerr c_zreq <<<"$(run_wrk zonectl read $read_zone "$zurl")"
+read -r c_p c_p50 c_p99 c_perr c_preq <<<"$(run_wrk pdns read $read_zone "$purl")"
 
 echo "pgbench -N (ceiling)…"
 runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s 1 pgbench >/dev/null 2>&1
@@ -178,7 +178,7 @@ section="<!-- bench:api:start -->
 
 Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) CPUs ($cpu); zonectl $(git -C "$repo" rev-parse --short HEAD) release build
 with --threads $threads; PowerDNS $pdns_version (gpgsql, api=yes); PostgreSQL 15 shared by both, fsync on.
-wrk -t2 -c$connections -d${duration}s with bench/api/*.lua; each change request replaces the A RRset of a new name.
+wrk -t2 -c$connections -d${duration}s with bench/api/load.lua; each change request replaces the A RRset of a new name.
 Latencies in ms. \"errors\" counts non-2xx answers and socket errors.
 
 | run | system | requests/s | p50 | p99 | errors | vs PowerDNS | goal |

@@ -1,6 +1,8 @@
--- wrk script: one-rrset changes, each to a different name, so every request is a real change.
--- Environment: SYSTEM (zonectl|pdns), ZONES (comma-separated zone names, no trailing dot),
--- TOKEN (zonectl bearer token or PowerDNS API key).
+-- wrk script for bench/api/run.sh. Environment: MODE (change: one-rrset changes, each to a
+-- different name so every request is a real change; read: GET of the first zone's RRsets),
+-- SYSTEM (zonectl|pdns), ZONES (comma-separated zone names, no trailing dot), TOKEN (zonectl
+-- bearer token or PowerDNS API key).
+local mode = os.getenv("MODE")
 local system = os.getenv("SYSTEM")
 local zones = {}
 for zone in string.gmatch(os.getenv("ZONES"), "[^,]+") do zones[#zones + 1] = zone end
@@ -20,7 +22,15 @@ function init(args)
     non2xx = 0
 end
 
+local function read_request()
+    if system == "zonectl" then
+        return wrk.format("GET", "/v1/zones/" .. zones[1] .. "/rrsets?limit=1000", { ["Authorization"] = "Bearer " .. token })
+    end
+    return wrk.format("GET", "/api/v1/servers/localhost/zones/" .. zones[1] .. ".", { ["X-API-Key"] = token })
+end
+
 function request()
+    if mode == "read" then return read_request() end
     counter = counter + 1
     local zone = zones[(counter % #zones) + 1]
     local name = string.format("t%d-%d.%s", id, counter, zone)
