@@ -46,7 +46,9 @@ struct JSONFields {
             if required { fail(key, "is required") }
             return nil
         case .string(let text)?:
-            guard text.count <= maxLength else {
+            // Code points, as PostgreSQL's length() counts them, so the database never refuses
+            // what passed here.
+            guard text.unicodeScalars.count <= maxLength else {
                 fail(key, "must be at most \(maxLength) characters")
                 return nil
             }

@@ -55,7 +55,7 @@ extension APIService {
                     _ = try PoolRepository.delete(id: current.id, on: db)
                 }
             } catch let error as DatabaseError where error.isForeignKeyViolation {
-                throw Problems.conflict("the pool still publishes zones; move or delete them first")
+                throw Problems.conflict("the pool still publishes zones; delete them first")
             }
             return .noContent()
         }
@@ -169,11 +169,9 @@ extension APIService {
             }
             changes.name = name
         }
-        if let names = fields.nullableStringArray("nameservers", maxCount: 20) {
-            guard let names, !names.isEmpty else {
-                fields.fail("nameservers", "must list 1 to 20 name server names")
-                return changes
-            }
+        if let given = fields.nullableStringArray("nameservers", maxCount: 20) {
+            let names = given ?? []
+            if names.isEmpty { fields.fail("nameservers", "must list 1 to 20 name server names") }
             var parsed: [String] = []
             for (index, text) in names.enumerated() {
                 do throws(DomainNameError) {
@@ -184,7 +182,7 @@ extension APIService {
             }
             if Set(parsed).count != parsed.count { fields.fail("nameservers", "lists a name twice") }
             changes.nameservers = parsed
-        } else if creating {
+        } else if creating && !fields.errors.contains(where: { $0.pointer == "/nameservers" }) {
             fields.fail("nameservers", "is required: the NS names published at each member zone's apex")
         }
         changes.nsTTL = fields.int("ns_ttl", in: 0...2_147_483_647)

@@ -205,7 +205,8 @@ extension APIService {
     /// The pool a new zone joins: the one named, or the server's default pool.
     static func publishingPool(_ reference: String?, given: Bool, on db: PostgresConnection) throws -> PoolRow? {
         guard let reference else { return nil }
-        if let row = try Int64(reference).flatMap({ try PoolRepository.find(id: $0, on: db) }) ?? PoolRepository.find(name: reference, on: db) {
+        if let found = try Int64(reference).flatMap({ try PoolRepository.find(id: $0, on: db) }) ?? PoolRepository.find(name: reference, on: db),
+           let row = try PoolRepository.share(id: found.id, on: db) {
             return row
         }
         let message = given

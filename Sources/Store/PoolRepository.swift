@@ -65,6 +65,12 @@ public enum PoolRepository {
         try db.query("SELECT \(columns) FROM pools WHERE id = $1 FOR UPDATE", [.int(id)]).rows.first.map(poolRow(from:))
     }
 
+    /// Reads the pool and holds a share lock: a zone created meanwhile cannot miss a concurrent
+    /// change of the pool's NS names (that change waits, then republishes the new zone too).
+    public static func share(id: Int64, on db: PostgresConnection) throws -> PoolRow? {
+        try db.query("SELECT \(columns) FROM pools WHERE id = $1 FOR SHARE", [.int(id)]).rows.first.map(poolRow(from:))
+    }
+
     public static func list(afterID: Int64, limit: Int, on db: PostgresConnection) throws -> [PoolRow] {
         try db.query("SELECT \(columns) FROM pools WHERE id > $1 ORDER BY id LIMIT $2", [.int(afterID), .int(Int64(limit))])
             .rows.map(poolRow(from:))

@@ -92,3 +92,21 @@ struct PoolTests {
         #expect(try api.client.send("DELETE", "/v1/pools/primary", token: api.operatorToken).status == 204)
     }
 }
+
+extension PoolTests {
+    @Test("an empty or missing NS list is 422, never a server error, and nothing is written")
+    func emptyNameservers() throws {
+        let api = try APIFixture()
+        for nameservers in [#""nameservers": []"#, #""nameservers": null"#, ""] {
+            let body = #"{"name": "p", \#(nameservers.isEmpty ? "" : nameservers + ",") "soa_mname": "a.example", "soa_rname": "b.example"}"#
+            let response = try api.client.send("POST", "/v1/pools", token: api.operatorToken, json: body)
+            #expect(response.status == 422, "\(body): \(response.text)")
+            #expect(try response.problemPointers() == ["/nameservers"], "\(body)")
+        }
+        #expect(try api.client.send("POST", "/v1/pools", token: api.operatorToken, json: Self.pool).status == 201)
+        let emptied = try api.client.send("PATCH", "/v1/pools/main", token: api.operatorToken, json: #"{"name": "renamed", "nameservers": []}"#)
+        #expect(emptied.status == 422)
+        #expect(try api.client.send("GET", "/v1/pools/main", token: api.operatorToken).status == 200)
+        #expect(try api.databaseText("SELECT count(*)::text AS all FROM pools") == "1")
+    }
+}
