@@ -94,6 +94,12 @@ public struct DNSMessage: Hashable, Sendable {
             edns: request.edns.map { _ in EDNS() })
     }
 
+    /// Whether this is the reply to `request`: a response with its id, opcode and question.
+    /// AA is not required: Knot answers NOTIFY without it.
+    public func isReply(to request: DNSMessage) -> Bool {
+        isResponse && id == request.id && opcode == request.opcode && questions == request.questions
+    }
+
     /// The SOA data in the answer section for `zone`, if there is one that parses.
     public func answerSOA(for zone: DomainName) -> SOAData? {
         for record in answers where record.type == .soa && record.owner == zone {

@@ -145,7 +145,8 @@ extension DNSMessage {
 
     /// The message's octets. `maxSize` (a UDP payload limit; at most 65535, the default) is kept
     /// by leaving out records from the end: answer or authority records left out set TC
-    /// (RFC 2181 §9), additional ones do not. OPT and TSIG are always kept.
+    /// (RFC 2181 §9), additional ones do not. OPT and TSIG are always kept. A message that will
+    /// be signed afterwards needs `TSIGKey.signatureSize` octets left free under the limit.
     public func encode(compress: Bool = true, maxSize: Int? = nil) -> [UInt8] {
         encodeSections(answers: answers[...], compress: compress, maxSize: maxSize).bytes
     }

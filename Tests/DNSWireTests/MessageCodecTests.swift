@@ -151,6 +151,25 @@ struct MessageCodecTests {
         #expect(response.edns != nil)
     }
 
+    @Test("IXFR query and reply matching")
+    func ixfrAndReplies() throws {
+        let zone = name("example.com.")
+        let soa = try SOAData(RData.parse(type: .soa, text: "ns1 hostmaster 41 7200 3600 1209600 300", origin: zone, mode: .api))
+        let ixfr = try DNSMessage.decode(DNSMessage.incrementalTransferQuery(id: 5, zone: zone, currentSOA: soa).encode())
+        #expect(ixfr.question == DNSQuestion(name: zone, type: .ixfr))
+        #expect(try SOAData(try #require(ixfr.authority.first).resourceRecord().rdata).serial == ZoneSerial(rawValue: 41))
+
+        let notify = DNSMessage.notify(id: 6, zone: zone, soa: soa)
+        var reply = DNSMessage.response(to: notify)
+        #expect(try DNSMessage.decode(reply.encode()).isReply(to: notify))
+        reply.id = 7
+        #expect(!reply.isReply(to: notify))
+        reply.id = 6
+        reply.opcode = .query
+        #expect(!reply.isReply(to: notify))
+        #expect(!notify.isReply(to: notify))
+    }
+
     @Test("TCP framing: a stream cut anywhere gives back the same messages")
     func tcpFraming() throws {
         let messages = (0..<20).map { DNSMessage.query(id: UInt16($0), name: name("n\($0).example.com."), type: .a).encode() }
