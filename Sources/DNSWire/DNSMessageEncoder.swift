@@ -156,6 +156,7 @@ extension DNSMessage {
     func encodeSections(answers: ArraySlice<DNSRecord>, compress: Bool, maxSize: Int?) -> (bytes: [UInt8], written: [Int]) {
         let limit = min(maxSize ?? Self.maximumSize, Self.maximumSize)
         var writer = DNSMessageWriter(compress: compress, capacity: min(limit, 4096))
+        precondition(questions.count <= 65535, "a message holds at most 65535 questions, not \(questions.count)")
         writer.writeHeader(self)
         for question in questions { writer.writeQuestion(question) }
         let edns = effectiveEDNS
