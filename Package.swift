@@ -42,6 +42,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // DNS messages on the wire: encode/decode with compression, TCP framing, TSIG.
+        .target(
+            name: "DNSWire",
+            dependencies: ["DNSModel", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "zonectl",
             dependencies: [
@@ -57,6 +62,7 @@ let package = Package(
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSModel", "IntegrationHarness"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "IntegrationHarness"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "IntegrationHarness"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSModel", "IntegrationHarness"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTPServer", "IntegrationHarness"]),
     ]
 )

@@ -1,0 +1,85 @@
+import DNSModel
+import DNSWire
+import Foundation
+import IntegrationHarness
+
+/// A real Knot DNS `knotd` on a free loopback port, primary for the zones it is given; each
+/// zone is open to transfers from loopback, or only with `transferKey` when one is named.
+final class KnotServer: @unchecked Sendable {
+    struct Zone {
+        let name: String
+        let text: String
+        let transferKey: TSIGKey?
+    }
+
+    let port: UInt16
+    let directory: URL
+    private let process: ChildProcess
+
+    init(zones: [Zone]) throws {
+        port = FreePort.tcpAndUDP()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wire-knot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let keys = zones.compactMap(\.transferKey)
+        var config = """
+            server:
+                listen: 127.0.0.1@\(port)
+                rundir: \(directory.path)
+                pidfile: \(directory.path)/knot.pid
+            database:
+                storage: \(directory.path)
+            log:
+              - target: stderr
+                any: warning
+
+            """
+        if !keys.isEmpty {
+            config += "key:\n"
+            for key in keys {
+                config += "  - id: \(key.name)\n    algorithm: \(key.algorithm.rawValue)\n    secret: \(key.base64Secret)\n"
+            }
+        }
+        config += "acl:\n  - id: loopback\n    address: 127.0.0.0/8\n    action: transfer\n"
+        for key in keys {
+            config += "  - id: keyed-\(key.name)\n    key: \(key.name)\n    action: transfer\n"
+        }
+        config += "zone:\n"
+        for zone in zones {
+            let file = directory.appendingPathComponent("\(zone.name).zone")
+            try zone.text.write(to: file, atomically: true, encoding: .utf8)
+            let acl = zone.transferKey.map { "keyed-\($0.name)" } ?? "loopback"
+            config += "  - domain: \(zone.name)\n    file: \(file.path)\n    acl: \(acl)\n    zonefile-sync: -1\n    journal-content: none\n    semantic-checks: off\n"
+        }
+        let configFile = directory.appendingPathComponent("knot.conf")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        process = try ChildProcess("knotd", ["-c", configFile.path])
+        do {
+            try waitUntilAnswering(zone: zones[0].name)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    private func waitUntilAnswering(zone: String) throws {
+        let query = DNSMessage.query(id: 1, name: try DomainName(presentation: zone + ".", origin: nil), type: .soa).encode()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            guard process.isRunning else {
+                throw LoopbackError("knotd exited at start: \(process.standardError.suffix(2000))")
+            }
+            if let reply = try LoopbackDNS.udp(query, port: port, timeout: 0.2), let message = try? DNSMessage.decode(reply), message.rcode == .noError {
+                return
+            }
+        }
+        throw LoopbackError("knotd did not answer within 30 s: \(process.standardError.suffix(2000))")
+    }
+
+    func stop() {
+        process.signal(SIGTERM)
+        if (try? process.wait(timeoutSeconds: 15)) == nil {
+            process.signal(SIGKILL)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
