@@ -54,25 +54,11 @@ final class KnotServer: @unchecked Sendable {
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         process = try ChildProcess("knotd", ["-c", configFile.path])
         do {
-            try waitUntilAnswering(zone: zones[0].name)
+            try LoopbackDNS.waitUntilAnswering(process, name: "knotd", port: port, zone: zones[0].name) { $0.rcode == .noError }
         } catch {
             stop()
             throw error
         }
-    }
-
-    private func waitUntilAnswering(zone: String) throws {
-        let query = DNSMessage.query(id: 1, name: try DomainName(presentation: zone + ".", origin: nil), type: .soa).encode()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            guard process.isRunning else {
-                throw LoopbackError("knotd exited at start: \(process.standardError.suffix(2000))")
-            }
-            if let reply = try LoopbackDNS.udp(query, port: port, timeout: 0.2), let message = try? DNSMessage.decode(reply), message.rcode == .noError {
-                return
-            }
-        }
-        throw LoopbackError("knotd did not answer within 30 s: \(process.standardError.suffix(2000))")
     }
 
     func stop() {

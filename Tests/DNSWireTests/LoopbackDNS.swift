@@ -1,5 +1,7 @@
+import DNSModel
 import DNSWire
 import Foundation
+import IntegrationHarness
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +14,23 @@ struct LoopbackError: Error, CustomStringConvertible {
 /// Plain blocking sockets to 127.0.0.1 for the tests: a DNS client over UDP and TCP, and tiny
 /// servers that answer with a handler, so dig and kdig can talk to zonectl's code.
 enum LoopbackDNS {
+    /// Waits until a name server started as `process` answers a SOA query for `zone` (rather
+    /// than sleeping a fixed time); `isReady` says which answers count.
+    static func waitUntilAnswering(_ process: ChildProcess, name: String, port: UInt16, zone: String,
+                                   isReady: (DNSMessage) -> Bool) throws {
+        let query = DNSMessage.query(id: 1, name: try DomainName(presentation: zone + ".", origin: nil), type: .soa).encode()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            guard process.isRunning else {
+                throw LoopbackError("\(name) exited at start: \(process.standardError.suffix(2000))")
+            }
+            if let reply = try udp(query, port: port, timeout: 0.2), let message = try? DNSMessage.decode(reply), isReady(message) {
+                return
+            }
+        }
+        throw LoopbackError("\(name) did not answer within 30 s: \(process.standardError.suffix(2000))")
+    }
+
     static func address(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

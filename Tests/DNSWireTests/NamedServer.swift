@@ -48,26 +48,11 @@ final class NamedServer: @unchecked Sendable {
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         process = try ChildProcess("named", ["-c", configFile.path, "-g", "-u", "root", "-n", "1"])
         do {
-            try waitUntilAnswering(zone: zones[0].name)
+            try LoopbackDNS.waitUntilAnswering(process, name: "named", port: port, zone: zones[0].name) { $0.rcode != .serverFailure }
         } catch {
             stop()
             throw error
         }
-    }
-
-    /// Ready when it answers a SOA query (not after a fixed sleep).
-    private func waitUntilAnswering(zone: String) throws {
-        let query = DNSMessage.query(id: 1, name: try DomainName(presentation: zone + ".", origin: nil), type: .soa).encode()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            guard process.isRunning else {
-                throw LoopbackError("named exited at start: \(process.standardError.suffix(2000))")
-            }
-            if let reply = try LoopbackDNS.udp(query, port: port, timeout: 0.2), let message = try? DNSMessage.decode(reply), message.rcode != .serverFailure {
-                return
-            }
-        }
-        throw LoopbackError("named did not answer within 30 s: \(process.standardError.suffix(2000))")
     }
 
     func stop() {
