@@ -264,7 +264,6 @@ runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres 
 pgbench_tps=$(awk '/^tps/ { printf "%.0f", $3; exit }' "$work/pgbench.out")
 pgbench_latency=$(awk '/^latency average/ { print $4; exit }' "$work/pgbench.out")
 
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
@@ -306,8 +305,8 @@ zonectl_shown=${zonectl_shown:-.build/release/zonectl}
 section="<!-- bench/api:start -->
 ## API (bench/api/run.sh)
 
-Run $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -srm), $(nproc) CPUs ($cpu); load average $load_start at
-the start, $load_end at the end (the machine may be shared: compare runs with that in mind).
+Run $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -srm), $(nproc) CPUs ($cpu); load average $load_start before
+it started (the machine may be shared with builds: compare runs with that in mind).
 Versions: zonectl \`$zonectl_shown\` built $zonectl_built, repo at $zonectl_commit (release build,
 \`--threads $threads\`); PowerDNS $pdns_version (gpgsql, api=yes); PostgreSQL $pg_version (one private
 cluster shared by both, default settings, fsync and synchronous_commit on); wrk $wrk_version.
