@@ -109,7 +109,8 @@ export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/zonectl"
 "$zonectl" migrate >/dev/null
 zonectl_port=$(free_port)
 "$zonectl" serve --host 127.0.0.1 --port "$zonectl_port" --threads "$threads" >"$work/zonectl.log" 2>&1 &
-pids+=($!)
+zonectl_pid=$!
+pids+=($zonectl_pid)
 wait_http "http://127.0.0.1:$zonectl_port/v1/health"
 token=$("$zonectl" token create --operator --description bench)
 
@@ -140,7 +141,8 @@ daemon=no
 loglevel=3
 CONF
 pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 &
-pids+=($!)
+pdns_pid=$!
+pids+=($pdns_pid)
 wait_http "http://127.0.0.1:$pdns_api_port/"
 
 zc() { curl -sSf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
@@ -187,22 +189,39 @@ read_counts=$(
 [[ $(echo $read_counts) == "1000 1000" ]] ||
     die "the read zone should answer 1,000 A RRsets in one response on both; got (zonectl, PowerDNS): $(echo $read_counts)"
 
+# cpu_mark FILE: CPU ticks now (cpu_ticks.py), for other_cpu. `times` runs in this shell, not in
+# a $(...), because a subshell would report its own (empty) children.
+cpu_mark() {
+    local children
+    times >"$work/times"
+    children=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } printf "%d", s * 100 }' "$work/times")
+    python3 "$here/cpu_ticks.py" "$children" "$zonectl_pid" "$pdns_pid" "$(head -1 "$work/pg/postmaster.pid")" >"$1"
+}
+# other_cpu BEFORE AFTER → share of all CPU time between the marks used by processes not ours
+other_cpu() {
+    awk 'NR == FNR { a = $1; b = $2; o = $3; next }
+         { all = $1 - a; other = ($2 - b) - ($3 - o); if (other < 0) other = 0
+           printf "%.0f%%", (all > 0 ? 100 * other / all : 0) }' "$1" "$2"
+}
+
 # run_wrk SYSTEM MODE ZONES URL SECONDS: runs wrk and leaves in $work/result
-# "requests/s p50 p99 non2xx last_bad_status socket_errors requests bytes_per_response".
+# "requests/s p50 p99 non2xx last_bad_status socket_errors requests bytes_per_response other_cpu".
 # wrk runs in the background of this shell (never inside $(...)), so that an interrupt is
 # handled at once and cleanup can stop it.
 run_wrk() {
     local system=$1 mode=$2 zones=$3 url=$4 seconds=$5 secret out="$work/wrk.out"
     if [[ $system == zonectl ]]; then secret=$token; else secret=$pdns_key; fi
+    cpu_mark "$work/cpu.before"
     MODE=$mode SYSTEM=$system ZONES=$zones TOKEN=$secret \
         wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --timeout 10s -s "$here/load.lua" "$url" >"$out" 2>&1 &
     local pid=$!
     pids+=("$pid")
     wait "$pid" || die "wrk failed: $(cat "$out")"
-    awk '/^RESULT/ {
+    cpu_mark "$work/cpu.after"
+    awk -v other="$(other_cpu "$work/cpu.before" "$work/cpu.after")" '/^RESULT/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-            printf "%.0f %s %s %d %d %d %d %d\n", v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"],
-                v["non2xx"], v["last_bad_status"], v["socket_errors"], v["requests"], v["bytes_per_response"]
+            printf "%.0f %s %s %d %d %d %d %d %s\n", v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"],
+                v["non2xx"], v["last_bad_status"], v["socket_errors"], v["requests"], v["bytes_per_response"], other
             found = 1 }
          END { if (!found) exit 1 }' "$out" >"$work/result" || die "no RESULT line from wrk: $(cat "$out")"
 }
@@ -216,12 +235,12 @@ echo "(a) changes on one zone, $connections connections, ${duration}s each…"
 warm zonectl change $warm_zone "$zurl"
 before_z=$(audit zonectl "$zurl" "$token" $one)
 run_wrk zonectl change $one "$zurl" "$duration"
-read -r a_z a_z50 a_z99 a_zbad a_zstatus a_zsock a_zreq _ <"$work/result"
+read -r a_z a_z50 a_z99 a_zbad a_zstatus a_zsock a_zreq _ a_zcpu <"$work/result"
 after_z=$(audit zonectl "$zurl" "$token" $one)
 warm pdns change $warm_zone "$purl"
 before_p=$(audit pdns "$purl" "$pdns_key" $one)
 run_wrk pdns change $one "$purl" "$duration"
-read -r a_p a_p50 a_p99 a_pbad a_pstatus a_psock a_preq _ <"$work/result"
+read -r a_p a_p50 a_p99 a_pbad a_pstatus a_psock a_preq _ a_pcpu <"$work/result"
 after_p=$(audit pdns "$purl" "$pdns_key" $one)
 pdns_soa_rows=$(psql_as -d pdns -c "SELECT count(*) FROM records r JOIN domains d ON d.id = r.domain_id WHERE d.name = '$one' AND r.type = 'SOA'")
 
@@ -240,9 +259,9 @@ echo "(b) changes spread over 16 zones…"
 read -r bz_serials0 bz_stored0 _ <<<"$(audit_many zonectl "$zurl" "$token")"
 read -r bp_serials0 bp_stored0 _ <<<"$(audit_many pdns "$purl" "$pdns_key")"
 run_wrk zonectl change "$many" "$zurl" "$duration"
-read -r b_z b_z50 b_z99 b_zbad b_zstatus b_zsock b_zreq _ <"$work/result"
+read -r b_z b_z50 b_z99 b_zbad b_zstatus b_zsock b_zreq _ b_zcpu <"$work/result"
 run_wrk pdns change "$many" "$purl" "$duration"
-read -r b_p b_p50 b_p99 b_pbad b_pstatus b_psock b_preq _ <"$work/result"
+read -r b_p b_p50 b_p99 b_pbad b_pstatus b_psock b_preq _ b_pcpu <"$work/result"
 read -r bz_serials1 bz_stored1 bz_soas <<<"$(audit_many zonectl "$zurl" "$token")"
 read -r bp_serials1 bp_stored1 bp_soas <<<"$(audit_many pdns "$purl" "$pdns_key")"
 [[ -n $bz_soas && -n $bp_soas ]] || die "could not read the 16 zones back"
@@ -250,17 +269,20 @@ read -r bp_serials1 bp_stored1 bp_soas <<<"$(audit_many pdns "$purl" "$pdns_key"
 echo "(c) GET of a 1,000-RRset zone…"
 warm zonectl read $read_zone "$zurl"
 run_wrk zonectl read $read_zone "$zurl" "$duration"
-read -r c_z c_z50 c_z99 c_zbad c_zstatus c_zsock c_zreq c_zbytes <"$work/result"
+read -r c_z c_z50 c_z99 c_zbad c_zstatus c_zsock c_zreq c_zbytes c_zcpu <"$work/result"
 warm pdns read $read_zone "$purl"
 run_wrk pdns read $read_zone "$purl" "$duration"
-read -r c_p c_p50 c_p99 c_pbad c_pstatus c_psock c_preq c_pbytes <"$work/result"
+read -r c_p c_p50 c_p99 c_pbad c_pstatus c_psock c_preq c_pbytes c_pcpu <"$work/result"
 
 echo "pgbench -N (the ceiling)…"
 pgbench_init="pgbench -i -q -s 1 pgbench"
 pgbench_run="pgbench -N -c $connections -j 2 -T $duration pgbench"
 runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s 1 pgbench >/dev/null 2>&1
+cpu_mark "$work/cpu.before"
 runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -N -c "$connections" -j 2 \
     -T "$duration" pgbench >"$work/pgbench.out" 2>&1 || die "pgbench failed: $(cat "$work/pgbench.out")"
+cpu_mark "$work/cpu.after"
+pgbench_cpu=$(other_cpu "$work/cpu.before" "$work/cpu.after")
 pgbench_tps=$(awk '/^tps/ { printf "%.0f", $3; exit }' "$work/pgbench.out")
 pgbench_latency=$(awk '/^latency average/ { print $4; exit }' "$work/pgbench.out")
 
@@ -327,16 +349,18 @@ $pgbench_init && $pgbench_run
 \`\`\`
 
 Latencies in ms. Errors are answers outside 2xx (counted in wrk's response hook) and socket errors.
+\"Others' CPU\" is the share of all CPU time during that run used by processes that are not this
+benchmark's (another helper's build, say): well above 0% means that figure was held down by other work.
 
-| run | system | requests/s | p50 | p99 | errors | vs PowerDNS | goal |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-| (a) changes, 1 zone | zonectl | $a_z | $a_z50 | $a_z99 | $(errors "$a_zbad" "$a_zstatus" "$a_zsock") | $(ratio "$a_z" "$a_p") | ≥10x PowerDNS: $goal_a1; ≥35% of pgbench ($(percent "$a_z" "$pgbench_tps")): $goal_a2 |
-| (a) changes, 1 zone | PowerDNS | $a_p | $a_p50 | $a_p99 | $(errors "$a_pbad" "$a_pstatus" "$a_psock") | | |
-| (b) changes, 16 zones | zonectl | $b_z | $b_z50 | $b_z99 | $(errors "$b_zbad" "$b_zstatus" "$b_zsock") | $(ratio "$b_z" "$b_p") | ≥2,500/s: $goal_b |
-| (b) changes, 16 zones | PowerDNS | $b_p | $b_p50 | $b_p99 | $(errors "$b_pbad" "$b_pstatus" "$b_psock") | | |
-| (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
-| (c) GET 1,000 RRsets | PowerDNS | $c_p | $c_p50 | $c_p99 | $(errors "$c_pbad" "$c_pstatus" "$c_psock") | | |
-| pgbench -N -c$connections | PostgreSQL | $pgbench_tps | | | | | ceiling (latency average $pgbench_latency ms) |
+| run | system | requests/s | p50 | p99 | errors | others' CPU | vs PowerDNS | goal |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| (a) changes, 1 zone | zonectl | $a_z | $a_z50 | $a_z99 | $(errors "$a_zbad" "$a_zstatus" "$a_zsock") | $a_zcpu | $(ratio "$a_z" "$a_p") | ≥10x PowerDNS: $goal_a1; ≥35% of pgbench ($(percent "$a_z" "$pgbench_tps")): $goal_a2 |
+| (a) changes, 1 zone | PowerDNS | $a_p | $a_p50 | $a_p99 | $(errors "$a_pbad" "$a_pstatus" "$a_psock") | $a_pcpu | | |
+| (b) changes, 16 zones | zonectl | $b_z | $b_z50 | $b_z99 | $(errors "$b_zbad" "$b_zstatus" "$b_zsock") | $b_zcpu | $(ratio "$b_z" "$b_p") | ≥2,500/s: $goal_b |
+| (b) changes, 16 zones | PowerDNS | $b_p | $b_p50 | $b_p99 | $(errors "$b_pbad" "$b_pstatus" "$b_psock") | $b_pcpu | | |
+| (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $c_zcpu | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
+| (c) GET 1,000 RRsets | PowerDNS | $c_p | $c_p50 | $c_p99 | $(errors "$c_pbad" "$c_pstatus" "$c_psock") | $c_pcpu | | |
+| pgbench -N -c$connections | PostgreSQL | $pgbench_tps | | | | $pgbench_cpu | | ceiling (latency average $pgbench_latency ms) |
 
 One response in (c) is $c_zbytes bytes from zonectl and $c_pbytes bytes from PowerDNS.
 
