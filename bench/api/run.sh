@@ -228,10 +228,15 @@ run_wrk() {
 warm() { if ((warmup > 0)); then run_wrk "$@" "$warmup"; fi; }
 wrk_command="wrk -t$wrk_threads -c$connections -d${duration}s --timeout 10s -s bench/api/load.lua"
 
+# Before each of (a), (b), (c): VACUUM ANALYZE both databases, so that no figure depends on
+# whether autovacuum happened to come by after the previous run's thousands of writes (seen:
+# zonectl's GET of (c) at 181/s on stale statistics and 390/s after VACUUM ANALYZE).
+settle() { psql_as -d zonectl -c "VACUUM ANALYZE"; psql_as -d pdns -c "VACUUM ANALYZE"; }
 audit() { python3 "$here/zone_audit.py" "$@"; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 echo "(a) changes on one zone, $connections connections, ${duration}s each…"
+settle
 warm zonectl change $warm_zone "$zurl"
 before_z=$(audit zonectl "$zurl" "$token" $one)
 run_wrk zonectl change $one "$zurl" "$duration"
@@ -256,6 +261,7 @@ audit_many() { # SYSTEM URL SECRET → "serial_sum bench_rrsets_sum soa_records_
 }
 
 echo "(b) changes spread over 16 zones…"
+settle
 read -r bz_serials0 bz_stored0 _ <<<"$(audit_many zonectl "$zurl" "$token")"
 read -r bp_serials0 bp_stored0 _ <<<"$(audit_many pdns "$purl" "$pdns_key")"
 run_wrk zonectl change "$many" "$zurl" "$duration"
@@ -267,6 +273,7 @@ read -r bp_serials1 bp_stored1 bp_soas <<<"$(audit_many pdns "$purl" "$pdns_key"
 [[ -n $bz_soas && -n $bp_soas ]] || die "could not read the 16 zones back"
 
 echo "(c) GET of a 1,000-RRset zone…"
+settle
 warm zonectl read $read_zone "$zurl"
 run_wrk zonectl read $read_zone "$zurl" "$duration"
 read -r c_z c_z50 c_z99 c_zbad c_zstatus c_zsock c_zreq c_zbytes c_zcpu <"$work/result"
@@ -334,7 +341,8 @@ Versions: zonectl \`$zonectl_shown\` built $zonectl_built, repo at $zonectl_comm
 cluster shared by both, default settings, fsync and synchronous_commit on); wrk $wrk_version.
 
 Commands (each measured run follows ${warmup}s of the same load that is not counted; changes
-name a new \`t<thread>-<n>\` A RRset every time, so each request is a real change):
+name a new \`t<thread>-<n>\` A RRset every time, so each request is a real change; before each
+of (a), (b) and (c) both databases get \`VACUUM ANALYZE\`, so no figure hangs on autovacuum's timing):
 
 \`\`\`
 zonectl migrate && zonectl serve --host 127.0.0.1 --port <free> --threads $threads   # DATABASE_URL=…/zonectl
