@@ -3,7 +3,8 @@
 # HTTP API (Debian pdns-server with the gpgsql backend), both on one private PostgreSQL 15, in
 # one run:
 #   (a) one-rrset changes on one zone, (b) the same spread over 16 zones,
-#   (c) GET of a zone of 1,000 RRsets; plus pgbench -N on the same PostgreSQL as the ceiling.
+#   (c) GET of a zone of 1,000 RRsets; plus pgbench -N on the same PostgreSQL as the ceiling,
+#   with CONNECTIONS clients and with as many as zonectl holds (THREADS).
 # After (a) it reads each zone back through its system's API (zone_audit.py): serials gone
 # through, benchmark RRsets stored, SOA records, and for zonectl the journal's serial chain.
 # Under concurrency that is where hosted DNS goes wrong, so speed is shown beside it.
@@ -204,24 +205,44 @@ other_cpu() {
            printf "%.0f%%", (all > 0 ? 100 * other / all : 0) }' "$1" "$2"
 }
 
+# thread_mark FILE: "tid ticks" for each of zonectl's threads. zonectl hands each connection to
+# one worker thread for its whole life, so a run whose connections all landed on one worker
+# runs at half speed on two; busy_threads says how many did the work.
+thread_mark() {
+    local task
+    for task in /proc/"$zonectl_pid"/task/*; do
+        awk -v tid="${task##*/}" '{ sub(/^.*\) /, ""); split($0, f, " "); print tid, f[12] + f[13] }' "$task/stat" 2>/dev/null || true
+    done | sort >"$1"
+}
+# busy_threads BEFORE AFTER → "N" threads that each did at least a tenth of zonectl's CPU work
+busy_threads() {
+    join "$1" "$2" | awk '{ d[$1] = $3 - $2; total += $3 - $2 }
+        END { for (t in d) if (total > 0 && d[t] >= total / 10) n++; print n + 0 }'
+}
+
 # run_wrk SYSTEM MODE ZONES URL SECONDS: runs wrk and leaves in $work/result
-# "requests/s p50 p99 non2xx last_bad_status socket_errors requests bytes_per_response other_cpu".
+# "requests/s p50 p99 non2xx last_bad_status socket_errors requests bytes_per_response other_cpu
+#  busy_zonectl_threads" (the last is "-" for PowerDNS).
 # wrk runs in the background of this shell (never inside $(...)), so that an interrupt is
 # handled at once and cleanup can stop it.
 run_wrk() {
     local system=$1 mode=$2 zones=$3 url=$4 seconds=$5 secret out="$work/wrk.out"
     if [[ $system == zonectl ]]; then secret=$token; else secret=$pdns_key; fi
     cpu_mark "$work/cpu.before"
+    thread_mark "$work/threads.before"
     MODE=$mode SYSTEM=$system ZONES=$zones TOKEN=$secret \
         wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --timeout 10s -s "$here/load.lua" "$url" >"$out" 2>&1 &
     local pid=$!
     pids+=("$pid")
     wait "$pid" || die "wrk failed: $(cat "$out")"
     cpu_mark "$work/cpu.after"
-    awk -v other="$(other_cpu "$work/cpu.before" "$work/cpu.after")" '/^RESULT/ {
+    thread_mark "$work/threads.after"
+    local busy=-
+    [[ $system == zonectl ]] && busy=$(busy_threads "$work/threads.before" "$work/threads.after")
+    awk -v other="$(other_cpu "$work/cpu.before" "$work/cpu.after")" -v busy="$busy" '/^RESULT/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-            printf "%.0f %s %s %d %d %d %d %d %s\n", v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"],
-                v["non2xx"], v["last_bad_status"], v["socket_errors"], v["requests"], v["bytes_per_response"], other
+            printf "%.0f %s %s %d %d %d %d %d %s %s\n", v["requests"] / v["seconds"], v["p50_ms"], v["p99_ms"],
+                v["non2xx"], v["last_bad_status"], v["socket_errors"], v["requests"], v["bytes_per_response"], other, busy
             found = 1 }
          END { if (!found) exit 1 }' "$out" >"$work/result" || die "no RESULT line from wrk: $(cat "$out")"
 }
@@ -240,12 +261,12 @@ settle
 warm zonectl change $warm_zone "$zurl"
 before_z=$(audit zonectl "$zurl" "$token" $one)
 run_wrk zonectl change $one "$zurl" "$duration"
-read -r a_z a_z50 a_z99 a_zbad a_zstatus a_zsock a_zreq _ a_zcpu <"$work/result"
+read -r a_z a_z50 a_z99 a_zbad a_zstatus a_zsock a_zreq _ a_zcpu a_zbusy <"$work/result"
 after_z=$(audit zonectl "$zurl" "$token" $one)
 warm pdns change $warm_zone "$purl"
 before_p=$(audit pdns "$purl" "$pdns_key" $one)
 run_wrk pdns change $one "$purl" "$duration"
-read -r a_p a_p50 a_p99 a_pbad a_pstatus a_psock a_preq _ a_pcpu <"$work/result"
+read -r a_p a_p50 a_p99 a_pbad a_pstatus a_psock a_preq _ a_pcpu a_pbusy <"$work/result"
 after_p=$(audit pdns "$purl" "$pdns_key" $one)
 pdns_soa_rows=$(psql_as -d pdns -c "SELECT count(*) FROM records r JOIN domains d ON d.id = r.domain_id WHERE d.name = '$one' AND r.type = 'SOA'")
 
@@ -265,9 +286,9 @@ settle
 read -r bz_serials0 bz_stored0 _ <<<"$(audit_many zonectl "$zurl" "$token")"
 read -r bp_serials0 bp_stored0 _ <<<"$(audit_many pdns "$purl" "$pdns_key")"
 run_wrk zonectl change "$many" "$zurl" "$duration"
-read -r b_z b_z50 b_z99 b_zbad b_zstatus b_zsock b_zreq _ b_zcpu <"$work/result"
+read -r b_z b_z50 b_z99 b_zbad b_zstatus b_zsock b_zreq _ b_zcpu b_zbusy <"$work/result"
 run_wrk pdns change "$many" "$purl" "$duration"
-read -r b_p b_p50 b_p99 b_pbad b_pstatus b_psock b_preq _ b_pcpu <"$work/result"
+read -r b_p b_p50 b_p99 b_pbad b_pstatus b_psock b_preq _ b_pcpu b_pbusy <"$work/result"
 read -r bz_serials1 bz_stored1 bz_soas <<<"$(audit_many zonectl "$zurl" "$token")"
 read -r bp_serials1 bp_stored1 bp_soas <<<"$(audit_many pdns "$purl" "$pdns_key")"
 [[ -n $bz_soas && -n $bp_soas ]] || die "could not read the 16 zones back"
@@ -276,22 +297,32 @@ echo "(c) GET of a 1,000-RRset zone…"
 settle
 warm zonectl read $read_zone "$zurl"
 run_wrk zonectl read $read_zone "$zurl" "$duration"
-read -r c_z c_z50 c_z99 c_zbad c_zstatus c_zsock c_zreq c_zbytes c_zcpu <"$work/result"
+read -r c_z c_z50 c_z99 c_zbad c_zstatus c_zsock c_zreq c_zbytes c_zcpu c_zbusy <"$work/result"
 warm pdns read $read_zone "$purl"
 run_wrk pdns read $read_zone "$purl" "$duration"
-read -r c_p c_p50 c_p99 c_pbad c_pstatus c_psock c_preq c_pbytes c_pcpu <"$work/result"
+read -r c_p c_p50 c_p99 c_pbad c_pstatus c_psock c_preq c_pbytes c_pcpu c_pbusy <"$work/result"
 
 echo "pgbench -N (the ceiling)…"
 pgbench_init="pgbench -i -q -s 1 pgbench"
-pgbench_run="pgbench -N -c $connections -j 2 -T $duration pgbench"
 runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s 1 pgbench >/dev/null 2>&1
-cpu_mark "$work/cpu.before"
-runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -N -c "$connections" -j 2 \
-    -T "$duration" pgbench >"$work/pgbench.out" 2>&1 || die "pgbench failed: $(cat "$work/pgbench.out")"
-cpu_mark "$work/cpu.after"
-pgbench_cpu=$(other_cpu "$work/cpu.before" "$work/cpu.after")
-pgbench_tps=$(awk '/^tps/ { printf "%.0f", $3; exit }' "$work/pgbench.out")
-pgbench_latency=$(awk '/^latency average/ { print $4; exit }' "$work/pgbench.out")
+# run_pgbench CLIENTS → "tps latency_average_ms others_cpu"
+run_pgbench() {
+    local out="$work/pgbench.out"
+    cpu_mark "$work/cpu.before"
+    runuser -u postgres -- "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -N -c "$1" -j "$(($1 < 2 ? $1 : 2))" \
+        -T "$duration" pgbench >"$out" 2>&1 || die "pgbench failed: $(cat "$out")"
+    cpu_mark "$work/cpu.after"
+    awk -v other="$(other_cpu "$work/cpu.before" "$work/cpu.after")" '
+        /^tps/ { tps = $3 } /^latency average/ { latency = $4 }
+        END { if (tps == "") exit 1; printf "%.0f %s %s\n", tps, latency, other }' "$out" >"$work/result" ||
+        die "no tps from pgbench: $(cat "$out")"
+}
+run_pgbench "$connections"
+read -r pgbench_tps pgbench_latency pgbench_cpu <"$work/result"
+# The same -N load from as many connections as zonectl holds (one per --threads): with fsync on,
+# what so few connections can commit bounds zonectl's change rate, whatever the HTTP side does.
+run_pgbench "$threads"
+read -r pgbench_few_tps pgbench_few_latency pgbench_few_cpu <"$work/result"
 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
@@ -353,22 +384,27 @@ pdns_server --config-dir=<tmp>   # launch=gpgsql (database pdns), api=yes, webse
     zonectl: PATCH /v1/zones/{zone}/rrsets, GET /v1/zones/{zone}/rrsets?limit=1000
     PowerDNS: PATCH /api/v1/servers/localhost/zones/{zone}. (changetype REPLACE, soa_edit_api INCREASE),
               GET /api/v1/servers/localhost/zones/{zone}.
-$pgbench_init && $pgbench_run
+$pgbench_init && pgbench -N -c $connections -j 2 -T $duration pgbench
+pgbench -N -c $threads -j $((threads < 2 ? threads : 2)) -T $duration pgbench   # as many connections as zonectl's --threads
 \`\`\`
 
 Latencies in ms. Errors are answers outside 2xx (counted in wrk's response hook) and socket errors.
 \"Others' CPU\" is the share of all CPU time during that run used by processes that are not this
 benchmark's (another helper's build, say): well above 0% means that figure was held down by other work.
+\"zonectl threads busy\" counts zonectl's threads that each did at least a tenth of its CPU work in
+that run: zonectl keeps a connection on one worker thread, and when all of wrk's connections
+land on the same one, the run goes at the speed of one thread whatever --threads says.
 
-| run | system | requests/s | p50 | p99 | errors | others' CPU | vs PowerDNS | goal |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| (a) changes, 1 zone | zonectl | $a_z | $a_z50 | $a_z99 | $(errors "$a_zbad" "$a_zstatus" "$a_zsock") | $a_zcpu | $(ratio "$a_z" "$a_p") | ≥10x PowerDNS: $goal_a1; ≥35% of pgbench ($(percent "$a_z" "$pgbench_tps")): $goal_a2 |
-| (a) changes, 1 zone | PowerDNS | $a_p | $a_p50 | $a_p99 | $(errors "$a_pbad" "$a_pstatus" "$a_psock") | $a_pcpu | | |
-| (b) changes, 16 zones | zonectl | $b_z | $b_z50 | $b_z99 | $(errors "$b_zbad" "$b_zstatus" "$b_zsock") | $b_zcpu | $(ratio "$b_z" "$b_p") | ≥2,500/s: $goal_b |
-| (b) changes, 16 zones | PowerDNS | $b_p | $b_p50 | $b_p99 | $(errors "$b_pbad" "$b_pstatus" "$b_psock") | $b_pcpu | | |
-| (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $c_zcpu | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
-| (c) GET 1,000 RRsets | PowerDNS | $c_p | $c_p50 | $c_p99 | $(errors "$c_pbad" "$c_pstatus" "$c_psock") | $c_pcpu | | |
-| pgbench -N -c$connections | PostgreSQL | $pgbench_tps | | | | $pgbench_cpu | | ceiling (latency average $pgbench_latency ms) |
+| run | system | requests/s | p50 | p99 | errors | others' CPU | zonectl threads busy | vs PowerDNS | goal |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| (a) changes, 1 zone | zonectl | $a_z | $a_z50 | $a_z99 | $(errors "$a_zbad" "$a_zstatus" "$a_zsock") | $a_zcpu | $a_zbusy of $threads | $(ratio "$a_z" "$a_p") | ≥10x PowerDNS: $goal_a1; ≥35% of pgbench ($(percent "$a_z" "$pgbench_tps")): $goal_a2 |
+| (a) changes, 1 zone | PowerDNS | $a_p | $a_p50 | $a_p99 | $(errors "$a_pbad" "$a_pstatus" "$a_psock") | $a_pcpu | | | |
+| (b) changes, 16 zones | zonectl | $b_z | $b_z50 | $b_z99 | $(errors "$b_zbad" "$b_zstatus" "$b_zsock") | $b_zcpu | $b_zbusy of $threads | $(ratio "$b_z" "$b_p") | ≥2,500/s: $goal_b |
+| (b) changes, 16 zones | PowerDNS | $b_p | $b_p50 | $b_p99 | $(errors "$b_pbad" "$b_pstatus" "$b_psock") | $b_pcpu | | | |
+| (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $c_zcpu | $c_zbusy of $threads | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
+| (c) GET 1,000 RRsets | PowerDNS | $c_p | $c_p50 | $c_p99 | $(errors "$c_pbad" "$c_pstatus" "$c_psock") | $c_pcpu | | | |
+| pgbench -N -c$connections | PostgreSQL | $pgbench_tps | | | | $pgbench_cpu | | | ceiling (latency average $pgbench_latency ms) |
+| pgbench -N -c$threads | PostgreSQL | $pgbench_few_tps | | | | $pgbench_few_cpu | | | zonectl's $threads connections' ceiling (latency average $pgbench_few_latency ms) |
 
 One response in (c) is $c_zbytes bytes from zonectl and $c_pbytes bytes from PowerDNS.
 
