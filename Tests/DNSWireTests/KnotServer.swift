@@ -62,10 +62,6 @@ final class KnotServer: @unchecked Sendable {
     }
 
     func stop() {
-        process.signal(SIGTERM)
-        if (try? process.wait(timeoutSeconds: 15)) == nil {
-            process.signal(SIGKILL)
-        }
-        try? FileManager.default.removeItem(at: directory)
+        LoopbackDNS.stop(process, removing: directory)
     }
 }

@@ -14,6 +14,16 @@ struct LoopbackError: Error, CustomStringConvertible {
 /// Plain blocking sockets to 127.0.0.1 for the tests: a DNS client over UDP and TCP, and tiny
 /// servers that answer with a handler, so dig and kdig can talk to zonectl's code.
 enum LoopbackDNS {
+    /// Stops a name server the tests started (SIGTERM, then SIGKILL after 15 s) and removes its
+    /// directory.
+    static func stop(_ process: ChildProcess, removing directory: URL) {
+        process.signal(SIGTERM)
+        if (try? process.wait(timeoutSeconds: 15)) == nil {
+            process.signal(SIGKILL)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     /// Waits until a name server started as `process` answers a SOA query for `zone` (rather
     /// than sleeping a fixed time); `isReady` says which answers count.
     static func waitUntilAnswering(_ process: ChildProcess, name: String, port: UInt16, zone: String,
@@ -24,7 +34,7 @@ enum LoopbackDNS {
             guard process.isRunning else {
                 throw LoopbackError("\(name) exited at start: \(process.standardError.suffix(2000))")
             }
-            if let reply = try udp(query, port: port, timeout: 0.2), let message = try? DNSMessage.decode(reply), isReady(message) {
+            if let reply = try udp(query, port: port, timeout: 0.2, attempts: 1), let message = try? DNSMessage.decode(reply), isReady(message) {
                 return
             }
         }
@@ -62,19 +72,23 @@ enum LoopbackDNS {
     }
 
     /// One query over UDP; nil when nothing came back in time.
-    static func udp(_ query: [UInt8], port: UInt16, timeout: Double = 2) throws -> [UInt8]? {
+    /// One UDP exchange; the query is sent again (up to `attempts` times) when no answer comes
+    /// within `timeout`, as real resolvers do, since a loaded machine may drop a datagram.
+    static func udp(_ query: [UInt8], port: UInt16, timeout: Double = 2, attempts: Int = 3) throws -> [UInt8]? {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw LoopbackError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         setTimeout(fd, seconds: timeout)
         guard connect(fd, port: port) else { throw LoopbackError("connect: \(String(cString: strerror(errno)))") }
-        guard query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else {
-            throw LoopbackError("send: \(String(cString: strerror(errno)))")
-        }
         var buffer = [UInt8](repeating: 0, count: 65535)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard count >= 0 else { return nil }
-        return Array(buffer[0..<count])
+        for _ in 0..<max(1, attempts) {
+            guard query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else {
+                throw LoopbackError("send: \(String(cString: strerror(errno)))")
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count >= 0 { return Array(buffer[0..<count]) }
+        }
+        return nil
     }
 
     /// Sends one framed query over TCP and reads messages until `isLast` says so or the server

@@ -56,11 +56,7 @@ final class NamedServer: @unchecked Sendable {
     }
 
     func stop() {
-        process.signal(SIGTERM)
-        if (try? process.wait(timeoutSeconds: 15)) == nil {
-            process.signal(SIGKILL)
-        }
-        try? FileManager.default.removeItem(at: directory)
+        LoopbackDNS.stop(process, removing: directory)
     }
 
     var log: String { process.standardError }
