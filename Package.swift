@@ -32,13 +32,16 @@ let package = Package(
         .target(name: "ZoneFile", dependencies: ["DNSModel"]),
         // PostgreSQL access: connections, pool, transactions, LISTEN, migrations.
         .target(name: "Store", dependencies: ["CPostgres"]),
+        // Zones as stored, read back into DNS types (SOA and apex NS from the zone row); shared by
+        // the API, which writes zones, and Propagation, which serves them.
+        .target(name: "ZoneData", dependencies: ["DNSModel", "Store"]),
         // HTTP on libmicrohttpd: requests, responses, limits, routing, shutdown.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
         // The REST API: auth, JSON shapes, problem+json, handlers.
         .target(
             name: "API",
             dependencies: [
-                "DNSModel", "ZoneFile", "Store", "HTTPServer",
+                "DNSModel", "ZoneFile", "Store", "ZoneData", "HTTPServer",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

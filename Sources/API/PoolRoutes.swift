@@ -2,6 +2,7 @@ import DNSModel
 import Foundation
 import HTTPServer
 import Store
+import ZoneData
 
 /// `/v1/pools…`: the operator's pools of secondaries and their servers.
 extension APIService {

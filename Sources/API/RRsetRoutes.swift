@@ -1,6 +1,7 @@
 import DNSModel
 import HTTPServer
 import Store
+import ZoneData
 
 /// `/v1/zones/{zone}/rrsets…`: reading RRsets, changing one, and the atomic batch.
 extension APIService {

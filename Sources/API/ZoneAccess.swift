@@ -1,6 +1,7 @@
 import DNSModel
 import HTTPServer
 import Store
+import ZoneData
 
 /// Finding the zone a route names and deciding whether the caller may see it.
 extension APIService {

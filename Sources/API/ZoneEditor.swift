@@ -2,6 +2,7 @@ import DNSModel
 import Foundation
 import HTTPServer
 import Store
+import ZoneData
 
 /// Commits changes to a zone: the one place where records, serial and journal are written.
 ///

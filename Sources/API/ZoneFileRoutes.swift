@@ -1,6 +1,7 @@
 import DNSModel
 import HTTPServer
 import Store
+import ZoneData
 import ZoneFile
 
 /// Zone files over HTTP: export, import into a zone, and creating a zone from a file.

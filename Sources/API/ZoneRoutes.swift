@@ -2,6 +2,7 @@ import DNSModel
 import Foundation
 import HTTPServer
 import Store
+import ZoneData
 
 /// `/v1/zones` and `/v1/zones/{zone}`: creating, listing, reading, configuring and deleting zones.
 extension APIService {

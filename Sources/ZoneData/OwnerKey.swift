@@ -6,7 +6,7 @@ extension DomainName {
     /// a label written 0x00 0x01 so a shorter label still sorts first. Names are stored lower
     /// case, so no case folding is needed here. The descendants of a name are exactly the keys
     /// that start with its key.
-    var ownerKey: [UInt8] {
+    public var ownerKey: [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(wire.count + labelCount * 2)
         for label in labels.reversed() {

@@ -2,14 +2,14 @@ import DNSModel
 import Store
 
 /// A zone row read back into DNS types, with the SOA and apex NS the service owns.
-struct HostedZone {
-    let row: ZoneRow
-    let name: DomainName
-    let serial: ZoneSerial
-    let policy: SerialPolicy
-    let nameservers: [DomainName]
+public struct HostedZone: Sendable {
+    public let row: ZoneRow
+    public let name: DomainName
+    public let serial: ZoneSerial
+    public let policy: SerialPolicy
+    public let nameservers: [DomainName]
 
-    init(_ row: ZoneRow) throws {
+    public init(_ row: ZoneRow) throws {
         self.row = row
         name = try StoredData.name(row.name)
         serial = ZoneSerial(rawValue: UInt32(truncatingIfNeeded: row.serial))
@@ -20,23 +20,23 @@ struct HostedZone {
         nameservers = try row.nameservers.map(StoredData.name)
     }
 
-    var id: Int64 { row.id }
+    public var id: Int64 { row.id }
 
     /// The ETag of the zone and of everything in it: the serial, which changes with every change.
-    var etag: String { "\"\(serial.rawValue)\"" }
+    public var etag: String { "\"\(serial.rawValue)\"" }
 
-    func soaData(serial: ZoneSerial) throws -> SOAData {
+    public func soaData(serial: ZoneSerial) throws -> SOAData {
         SOAData(
             mname: try StoredData.name(row.soa.mname), rname: try StoredData.name(row.soa.rname), serial: serial,
             refresh: UInt32(row.soa.refresh), retry: UInt32(row.soa.retry), expire: UInt32(row.soa.expire),
             minimum: UInt32(row.soa.minimum))
     }
 
-    func soaRRset(serial: ZoneSerial? = nil) throws -> RRset {
+    public func soaRRset(serial: ZoneSerial? = nil) throws -> RRset {
         RRset(owner: name, type: .soa, ttl: UInt32(row.soa.ttl), rdatas: [try soaData(serial: serial ?? self.serial).rdata])
     }
 
-    func apexNSRRset() throws -> RRset {
+    public func apexNSRRset() throws -> RRset {
         let rdatas = try nameservers.map { server throws -> RData in
             do {
                 return try RData(type: .ns, wire: server.wire)
@@ -48,20 +48,20 @@ struct HostedZone {
     }
 
     /// Whether an RRset is one the service owns (SOA anywhere, NS at the apex).
-    func isServiceOwned(owner: DomainName, type: RRType) -> Bool {
+    public func isServiceOwned(owner: DomainName, type: RRType) -> Bool {
         type == .soa || (type == .ns && owner == name)
     }
 }
 
 /// Turning stored rows back into DNS types. The service wrote every row from parsed types, so a
 /// failure here means the database was changed behind its back: an internal error, logged.
-enum StoredData {
-    struct Corrupt: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+public enum StoredData {
+    public struct Corrupt: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 
-    static func name(_ text: String) throws -> DomainName {
+    public static func name(_ text: String) throws -> DomainName {
         do {
             return try DomainName(presentation: text, origin: .root)
         } catch {
@@ -70,7 +70,7 @@ enum StoredData {
     }
 
     /// Groups rows (ordered by owner key and type, as every query returns them) into RRsets.
-    static func rrsets(_ rows: [RecordRow]) throws -> [RRset] {
+    public static func rrsets(_ rows: [RecordRow]) throws -> [RRset] {
         var result: [RRset] = []
         var currentKey: RRsetKey?
         for row in rows {
@@ -92,7 +92,7 @@ enum StoredData {
         return result
     }
 
-    static func rows(_ rrset: RRset) -> [RecordRow] {
+    public static func rows(_ rrset: RRset) -> [RecordRow] {
         let owner = rrset.owner.description
         let key = rrset.owner.ownerKey
         return rrset.rdatas.map {
