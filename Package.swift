@@ -50,10 +50,12 @@ let package = Package(
             name: "DNSWire",
             dependencies: ["DNSModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // zonectl as hidden primary: transfer server (SOA/AXFR/IXFR), NOTIFY sender, serial checks.
+        .target(name: "Propagation", dependencies: ["DNSModel", "DNSWire", "Store", "ZoneData"]),
         .executableTarget(
             name: "zonectl",
             dependencies: [
-                "API", "Store", "HTTPServer", "DNSModel", "ZoneFile",
+                "API", "Store", "Propagation", "HTTPServer", "DNSModel", "ZoneFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -22,6 +22,7 @@ public final class APIService: Sendable {
         registerRRsetRoutes()
         registerZoneFileRoutes()
         registerZoneChangeRoutes()
+        registerPropagationRoutes()
         registerPoolRoutes()
         registerTSIGKeyRoutes()
     }

@@ -12,8 +12,11 @@ extension APIService {
         route("POST", "/v1/zones") { [self] call in
             if Self.isZoneFile(call.http) { return try createZoneFromFile(call) }
             let request = try Self.zoneCreation(call)
-            let zone = try pool.transaction { db in try createZone(request, call: call, on: db) }
-            return Self.zoneResponse(201, zone, location: true)
+            let (zone, propagation) = try pool.transaction { db in
+                let zone = try createZone(request, call: call, on: db)
+                return (zone, try Self.propagation(of: zone, on: db))
+            }
+            return Self.zoneResponse(201, zone, propagation: propagation, location: true)
         }
 
         route("GET", "/v1/zones") { [pool] call in
@@ -32,14 +35,22 @@ extension APIService {
             if let prefix = call.http.query("name_prefix") {
                 filter.namePrefix = prefix.lowercased()
             }
-            let rows = try pool.withConnection { try ZoneRepository.list(filter, afterName: page.after, limit: page.limit + 1, on: $0) }
+            let (rows, summaries) = try pool.withConnection { db in
+                let rows = try ZoneRepository.list(filter, afterName: page.after, limit: page.limit + 1, on: db)
+                return (rows, try PropagationRepository.summaries(zoneIDs: rows.map(\.id), on: db))
+            }
             let zones = try rows.map(HostedZone.init)
-            return page.response(call.http, rows: zones, key: { $0.row.name }, render: Self.json)
+            return page.response(call.http, rows: zones, key: { $0.row.name }) {
+                Self.json($0, propagation: summaries[$0.id] ?? PropagationSummary(servers: 0, inSync: 0))
+            }
         }
 
         route("GET", "/v1/zones/{zone}") { [pool] call in
-            let zone = try pool.withConnection { try Self.visibleZone(call, on: $0) }
-            return Self.zoneResponse(200, zone)
+            let (zone, propagation) = try pool.withConnection { db in
+                let zone = try Self.visibleZone(call, on: db)
+                return (zone, try Self.propagation(of: zone, on: db))
+            }
+            return Self.zoneResponse(200, zone, propagation: propagation)
         }
 
         route("PATCH", "/v1/zones/{zone}") { [pool] call in
@@ -47,9 +58,10 @@ extension APIService {
             let zone = try pool.transaction { db in
                 let zone = try Self.visibleZone(call, on: db, lock: true)
                 try Self.checkIfMatch(call, zone: zone)
-                return try Self.applySettings(settings, to: zone, tokenID: call.principal.tokenID, on: db)
+                let changed = try Self.applySettings(settings, to: zone, tokenID: call.principal.tokenID, on: db)
+                return (changed, try Self.propagation(of: changed, on: db))
             }
-            return Self.zoneResponse(200, zone)
+            return Self.zoneResponse(200, zone.0, propagation: zone.1)
         }
 
         route("DELETE", "/v1/zones/{zone}") { [pool] call in
@@ -251,14 +263,20 @@ extension APIService {
         }
     }
 
-    static func zoneResponse(_ status: Int, _ zone: HostedZone, location: Bool = false) -> HTTPResponse {
-        var response = HTTPResponse.json(status, json(zone))
+    static func zoneResponse(_ status: Int, _ zone: HostedZone, propagation: PropagationSummary, location: Bool = false) -> HTTPResponse {
+        var response = HTTPResponse.json(status, json(zone, propagation: propagation))
         response.headers.set("ETag", zone.etag)
         if location { response.headers.set("Location", "/v1/zones/\(zone.row.name)") }
         return response
     }
 
-    static func json(_ zone: HostedZone) -> JSONValue {
+    static func propagation(of zone: HostedZone, on db: PostgresConnection) throws -> PropagationSummary {
+        try PropagationRepository.summaries(zoneIDs: [zone.id], on: db)[zone.id] ?? PropagationSummary(servers: 0, inSync: 0)
+    }
+
+    /// A zone with its propagation summary: `in_sync` when every server of its pool answered
+    /// the current serial (a zone without servers is trivially in sync).
+    static func json(_ zone: HostedZone, propagation: PropagationSummary) -> JSONValue {
         let row = zone.row
         return .object([
             ("id", .int(row.id)),
@@ -275,6 +293,10 @@ extension APIService {
             ("nameservers", .array(row.nameservers.map(JSONValue.string))),
             ("record_count", .int(row.recordCount)),
             ("pool_id", row.poolID.map(JSONValue.int) ?? .null),
+            ("in_sync", .bool(propagation.inSync == propagation.servers)),
+            ("propagation", .object([
+                ("servers", .int(propagation.servers)), ("servers_in_sync", .int(propagation.inSync)),
+            ])),
             ("created_at", .string(row.createdAt)),
             ("updated_at", .string(row.updatedAt)),
         ])

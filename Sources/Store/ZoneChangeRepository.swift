@@ -64,12 +64,14 @@ public enum ZoneChangeRepository {
             ORDER BY id DESC LIMIT $3
             """,
             [.int(zoneID), beforeID.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
-        return try result.rows.map { row in
-            ZoneChangeRow(
-                id: try row.int("id"), zoneID: try row.int("zone_id"), serialFrom: try row.optionalInt("serial_from"),
-                serialTo: try row.int("serial_to"), changedAt: try row.string("changed_at"),
-                tokenID: try row.optionalString("token_id"), kind: try row.string("kind"),
-                removedJSON: try row.string("removed"), addedJSON: try row.string("added"))
-        }
+        return try result.rows.map(changeRow(from:))
+    }
+
+    static func changeRow(from row: PostgresRow) throws -> ZoneChangeRow {
+        ZoneChangeRow(
+            id: try row.int("id"), zoneID: try row.int("zone_id"), serialFrom: try row.optionalInt("serial_from"),
+            serialTo: try row.int("serial_to"), changedAt: try row.string("changed_at"),
+            tokenID: try row.optionalString("token_id"), kind: try row.string("kind"),
+            removedJSON: try row.string("removed"), addedJSON: try row.string("added"))
     }
 }

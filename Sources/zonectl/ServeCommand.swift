@@ -3,6 +3,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HTTPServer
+import Propagation
 import Store
 
 struct Serve: ParsableCommand {
@@ -59,6 +60,24 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Pool (by name) that new zones join when their creation names none. Env: ZONECTL_DEFAULT_POOL. Default: none (the SOA/NS options above publish them).")
     var defaultPool: String?
 
+    @Option(name: .long, help: "Address the DNS transfer server (SOA/AXFR/IXFR for secondaries) listens on. Env: ZONECTL_DNS_HOST. Default: 127.0.0.1.")
+    var dnsHost: String?
+
+    @Option(name: .long, help: "UDP and TCP port of the DNS transfer server (0 lets the kernel pick). Env: ZONECTL_DNS_PORT. Default: 5300.")
+    var dnsPort: Int?
+
+    @Option(name: .long, help: "Threads sending NOTIFYs and checking secondaries' serials. Env: ZONECTL_NOTIFY_WORKERS. Default: 4.")
+    var notifyWorkers: Int?
+
+    @Option(name: .long, help: "NOTIFYs sent for one serial (backing off from 1 s to 60 s) before trying only every --check-interval. Env: ZONECTL_NOTIFY_ATTEMPTS. Default: 10.")
+    var notifyAttempts: Int?
+
+    @Option(name: .long, help: "Seconds between serial checks of a secondary that is in sync. Env: ZONECTL_CHECK_INTERVAL. Default: 300.")
+    var checkInterval: Int?
+
+    @Option(name: .long, help: "Milliseconds between a change and its NOTIFYs, so a burst of changes costs one NOTIFY per server. Env: ZONECTL_NOTIFY_DELAY_MS. Default: 0.")
+    var notifyDelayMs: Int?
+
     @Flag(name: .long, help: "Apply pending migrations before serving instead of refusing to start.")
     var migrate = false
 
@@ -74,6 +93,14 @@ struct Serve: ParsableCommand {
         http.connectionTimeoutSeconds = try Settings.int(connectionTimeout, env: "ZONECTL_CONNECTION_TIMEOUT", default: 30, range: 1...3600)
         http.connectionLimit = try Settings.int(connectionLimit, env: "ZONECTL_CONNECTION_LIMIT", default: 1024, range: 1...100_000)
         http.perIPConnectionLimit = try Settings.int(perIPConnectionLimit, env: "ZONECTL_PER_IP_CONNECTION_LIMIT", default: 256, range: 1...100_000)
+        var transfer = TransferServerConfiguration()
+        transfer.host = Settings.string(dnsHost, env: "ZONECTL_DNS_HOST") ?? "127.0.0.1"
+        transfer.port = UInt16(try Settings.int(dnsPort, env: "ZONECTL_DNS_PORT", default: 5300, range: 0...65535))
+        var propagation = PropagationConfiguration()
+        propagation.workers = try Settings.int(notifyWorkers, env: "ZONECTL_NOTIFY_WORKERS", default: 4, range: 1...64)
+        propagation.notifyAttempts = try Settings.int(notifyAttempts, env: "ZONECTL_NOTIFY_ATTEMPTS", default: 10, range: 1...1000)
+        propagation.notifyDelay = Double(try Settings.int(notifyDelayMs, env: "ZONECTL_NOTIFY_DELAY_MS", default: 0, range: 0...600_000)) / 1000
+        propagation.checkInterval = Double(try Settings.int(checkInterval, env: "ZONECTL_CHECK_INTERVAL", default: 300, range: 1...86400))
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
         var zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
@@ -85,12 +112,19 @@ struct Serve: ParsableCommand {
         let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: http.threads))
         let api = APIService(pool: pool, zoneDefaults: zoneDefaults)
         let server = HTTPServer(configuration: http, handler: api.handle)
+        let transferServer = TransferServer(configuration: transfer, conninfo: url, log: log)
+        try transferServer.start()
+        let worker = PropagationWorker(configuration: propagation, conninfo: url, log: log)
+        worker.start()
         try server.start()
         log("zonectl serving http://\(http.host):\(server.boundPort) with \(http.threads) threads")
+        log("zonectl transfer server on \(transfer.host) port \(transferServer.boundPort) (UDP and TCP): make it the primary of each pool server, e.g. BIND `primaries { \(transfer.host) port \(transferServer.boundPort); };`")
 
         waitForTerminationSignal()
         log("zonectl shutting down: finishing requests in flight")
         server.shutdown(graceSeconds: Double(grace))
+        worker.stop()
+        transferServer.stop()
         pool.close()
         log("zonectl stopped")
     }
