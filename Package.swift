@@ -69,5 +69,9 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "IntegrationHarness"]),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSModel", "IntegrationHarness"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTPServer", "IntegrationHarness"]),
+        .testTarget(
+            name: "PropagationTests",
+            dependencies: ["Propagation", "DNSWire", "DNSModel", "ZoneFile", "HTTPServer", "IntegrationHarness"]
+        ),
     ]
 )

@@ -49,7 +49,7 @@ struct BinaryTests {
     @Test("`serve` refuses a database that is behind and says what to do")
     func serveRefusesOldSchema() throws {
         let conninfo = try PostgresCluster.shared().createDatabase()
-        let serve = try ChildProcess(Self.binary, ["serve", "--port", "0"], environment: Self.environment(conninfo))
+        let serve = try ChildProcess(Self.binary, ["serve", "--port", "0", "--dns-port", "0"], environment: Self.environment(conninfo))
         let status = try serve.wait(timeoutSeconds: 60)
         #expect(status != 0)
         #expect(serve.standardError.contains("zonectl migrate"), "\(serve.standardError)")
@@ -59,7 +59,7 @@ struct BinaryTests {
     func serveAndStop() throws {
         let conninfo = try PostgresCluster.shared().createDatabase()
         let port = FreePort.tcp()
-        let serve = try ChildProcess(Self.binary, ["serve", "--migrate", "--port", String(port), "--threads", "2"],
+        let serve = try ChildProcess(Self.binary, ["serve", "--migrate", "--port", String(port), "--dns-port", "0", "--threads", "2"],
                                      environment: Self.environment(conninfo))
         let client = APIClient(port: port)
         var up = false

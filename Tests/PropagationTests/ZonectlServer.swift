@@ -1,0 +1,125 @@
+import Foundation
+import HTTPServer
+import IntegrationHarness
+
+/// The real `zonectl serve` in a child process, on a fresh database and free ports: the HTTP
+/// API and the DNS transfer server, as an operator runs them. It can be killed (SIGKILL) and
+/// started again on the same ports and database.
+final class ZonectlServer: @unchecked Sendable {
+    let conninfo: String
+    let httpPort: UInt16
+    let dnsPort: UInt16
+    private(set) var token = ""
+    let arguments: [String]
+    private var process: ChildProcess?
+    private var earlierLogs = ""
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// SwiftPM puts the executable beside the test bundle.
+    static let binary: String = {
+        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("zonectl").path), directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("zonectl").path
+    }()
+
+    init(extraArguments: [String] = []) throws {
+        conninfo = try PostgresCluster.shared().createDatabase()
+        httpPort = FreePort.tcp()
+        dnsPort = FreePort.tcpAndUDP()
+        arguments = ["serve", "--migrate", "--port", String(httpPort), "--dns-port", String(dnsPort), "--threads", "2",
+                     "--check-interval", "30"] + extraArguments
+        try start()
+        let mint = try ChildProcess(Self.binary, ["token", "create", "--operator"], environment: environment)
+        guard try mint.wait(timeoutSeconds: 60) == 0 else {
+            throw HarnessFailure("token create failed: \(mint.standardError)")
+        }
+        token = mint.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = conninfo
+        environment["ZONECTL_MIGRATIONS"] = Self.repositoryRoot.appendingPathComponent("migrations").path
+        return environment
+    }
+
+    /// Starts the process and waits until the API answers.
+    func start() throws {
+        let child = try ChildProcess(Self.binary, arguments, environment: environment)
+        process = child
+        let client = HTTPTestClient(port: Int(httpPort))
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if (try? client.send("GET", "/v1/health").status) == 200 { return }
+            guard child.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let log = child.standardError
+        stop()
+        throw HarnessFailure("zonectl serve did not come up: \(log.suffix(3000))")
+    }
+
+    /// SIGKILL: nothing is flushed, nothing is finished.
+    func kill() {
+        guard let process else { return }
+        process.signal(SIGKILL)
+        _ = try? process.wait(timeoutSeconds: 10)
+        earlierLogs += process.standardError
+        self.process = nil
+    }
+
+    func stop() {
+        guard let process else { return }
+        process.signal(SIGTERM)
+        _ = try? process.wait(timeoutSeconds: 30)
+        earlierLogs += process.standardError
+        self.process = nil
+    }
+
+    var log: String { earlierLogs + (process?.standardError ?? "") }
+
+    // MARK: API
+
+    struct Reply {
+        let status: Int
+        let json: JSONValue
+        let text: String
+    }
+
+    @discardableResult
+    func api(_ method: String, _ path: String, _ body: String? = nil) throws -> Reply {
+        var headers = [("Authorization", "Bearer \(token)")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let response = try HTTPTestClient(port: Int(httpPort)).send(method, path, headers: headers, body: Array((body ?? "").utf8))
+        let json = (try? JSONValue.parse(response.body)) ?? .null
+        return Reply(status: response.status, json: json, text: response.text)
+    }
+
+    /// Like `api`, but throws unless the status is `expect`.
+    @discardableResult
+    func must(_ expect: Int, _ method: String, _ path: String, _ body: String? = nil) throws -> JSONValue {
+        let reply = try api(method, path, body)
+        guard reply.status == expect else {
+            throw HarnessFailure("\(method) \(path) answered \(reply.status), not \(expect): \(reply.text)")
+        }
+        return reply.json
+    }
+
+    /// The zone file the API exports.
+    func export(_ zone: String) throws -> String {
+        let response = try HTTPTestClient(port: Int(httpPort)).send(
+            "GET", "/v1/zones/\(zone)/export", headers: [("Authorization", "Bearer \(token)")])
+        guard response.status == 200 else { throw HarnessFailure("export answered \(response.status)") }
+        return response.text
+    }
+}
+
+struct HarnessFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
