@@ -10,6 +10,7 @@ local_dir="$root/.local"
 bin="$root/.build/debug/zonectl"
 listen_host=${ZONECTL_HOST:-127.0.0.1}
 listen_port=${ZONECTL_PORT:-8080}
+dns_port=${ZONECTL_DNS_PORT:-5300}
 pg_port=${ZONECTL_LOCAL_PG_PORT:-55432}
 mkdir -p "$local_dir"
 
@@ -58,13 +59,16 @@ cat <<MSG
 zonectl is starting on http://$listen_host:$listen_port
   operator token (kept in .local/operator-token): $token
   try:  curl -H "Authorization: Bearer $token" http://$listen_host:$listen_port/v1/accounts
+  secondaries transfer from 127.0.0.1 port $dns_port (UDP and TCP), e.g. in BIND:
+        zone "example.com" { type secondary; primaries { 127.0.0.1 port $dns_port; }; allow-notify { 127.0.0.1; }; file "example.com.db"; };
+        then add the server to a pool: POST /v1/pools/{pool}/servers {"address": "127.0.0.1", "port": 53}
   stop: Ctrl-C (also stops the private PostgreSQL)
 
 MSG
 
 # Run in the background and wait, so Ctrl-C reaches zonectl for a graceful stop and the EXIT trap
 # still stops PostgreSQL afterwards.
-"$bin" serve --host "$listen_host" --port "$listen_port" &
+"$bin" serve --host "$listen_host" --port "$listen_port" --dns-port "$dns_port" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' INT TERM
 wait $server || true
