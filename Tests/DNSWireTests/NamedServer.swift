@@ -17,8 +17,10 @@ final class NamedServer: @unchecked Sendable {
     let directory: URL
     private let process: ChildProcess
 
-    init(zones: [Zone], keys: [TSIGKey]) throws {
-        port = FreePort.tcpAndUDP()
+    /// `port` reuses a port, to start a new server where a stopped one was (a primary restarted
+    /// with new zone text, as its secondaries see it); a free one is picked otherwise.
+    init(zones: [Zone], keys: [TSIGKey], port: UInt16? = nil) throws {
+        self.port = port ?? FreePort.tcpAndUDP()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("wire-named-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = ""
@@ -30,7 +32,7 @@ final class NamedServer: @unchecked Sendable {
               directory "\(directory.path)";
               pid-file "\(directory.path)/named.pid";
               session-keyfile "\(directory.path)/session.key";
-              listen-on port \(port) { 127.0.0.1; };
+              listen-on port \(self.port) { 127.0.0.1; };
               listen-on-v6 { none; };
               recursion no;
               dnssec-validation no;
@@ -48,7 +50,7 @@ final class NamedServer: @unchecked Sendable {
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         process = try ChildProcess("named", ["-c", configFile.path, "-g", "-u", "root", "-n", "1"])
         do {
-            try LoopbackDNS.waitUntilAnswering(process, name: "named", port: port, zone: zones[0].name) { $0.rcode != .serverFailure }
+            try LoopbackDNS.waitUntilAnswering(process, name: "named", port: self.port, zone: zones[0].name) { $0.rcode != .serverFailure }
         } catch {
             stop()
             throw error
