@@ -125,6 +125,8 @@ enum SecondaryConfiguration {
               dnssec-validation no;
               notify no;
               masterfile-format text;
+              // tests compare what a secondary holds with dig AXFR from loopback
+              allow-transfer { 127.0.0.1; };
               min-retry-time 1;
               max-retry-time \(retrySeconds);
             };
@@ -181,6 +183,9 @@ enum SecondaryConfiguration {
               - id: notify-from-primary
                 address: 127.0.0.1\(keyLine)
                 action: notify
+              - id: transfer-to-tests
+                address: 127.0.0.1
+                action: transfer
             zone:
 
             """
@@ -188,7 +193,7 @@ enum SecondaryConfiguration {
             text += """
                   - domain: \(absolute(zone))
                     master: primary
-                    acl: notify-from-primary
+                    acl: [notify-from-primary, transfer-to-tests]
                     storage: \(directory)
                     file: \(zoneFile(zone))
                     retry-max-interval: \(retrySeconds)
@@ -238,6 +243,7 @@ enum SecondaryConfiguration {
                 zone:
                     name: "\(absolute(zone))"
                     request-xfr: 127.0.0.1@\(primaryPort) \(keyName)
+                    provide-xfr: 127.0.0.1 NOKEY
                     allow-notify: 127.0.0.1 \(keyName)
                     max-retry-time: \(retrySeconds)
 
