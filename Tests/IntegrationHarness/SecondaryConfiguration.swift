@@ -38,10 +38,12 @@ public enum SecondaryKind: String, Sendable, CaseIterable {
 ///   Exception: BIND before its first transfer has no SOA to clamp and retries after its
 ///   built-in DNS_ZONE_DEFAULTRETRY (60 s, minus jitter; about 55 s seen) — a fresh BIND
 ///   secondary whose primary was down gets the zone from the next NOTIFY, not from a retry.
-/// - Restart: BIND loads its zone file and refreshes at once by itself. Knot keeps its
-///   refresh timers in `storage/timers` and NSD in `xfrdfile`; started with them, both wait
-///   for the old refresh time (up to the SOA's REFRESH). `start()` deletes those two files
-///   first, so each refreshes at start (seen: within 0.1 s). The zone data stays.
+/// - Restart: BIND loads its zone file and schedules the first refresh within the zone's
+///   retry interval, so the retry cap above also makes it ask quickly (seen: 2.0 s; with
+///   BIND's default bounds and SOA retry 600, nothing within 22 s). Knot keeps its refresh
+///   timers in `storage/timers` and NSD in `xfrdfile`; started with them, both wait for the
+///   old refresh time (up to the SOA's REFRESH; nothing within 30 s seen). `start()` deletes
+///   those two files first, so both refresh at start (seen: 0.1–0.5 s). Zone data stays.
 /// - Refresh intervals are left to the SOA: no polling every few seconds, so the primary sees
 ///   only the queries NOTIFY, start-up and retries cause.
 enum SecondaryConfiguration {
