@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "APITests", dependencies: ["API", "Store", "HTTPServer", "IntegrationHarness"]),
         .testTarget(
             name: "PropagationTests",
-            dependencies: ["Propagation", "DNSWire", "DNSModel", "ZoneFile", "HTTPServer", "IntegrationHarness"]
+            dependencies: ["Propagation", "DNSWire", "DNSModel", "ZoneFile", "Store", "HTTPServer", "IntegrationHarness"]
         ),
     ]
 )

@@ -10,7 +10,12 @@ extension APIService {
         route("POST", "/v1/pools") { [pool] call in
             try call.principal.requireOperator()
             let changes = try Self.poolChanges(call.http, creating: true)
-            let row = try Self.mapPoolConflicts(changes) { try pool.withConnection { try PoolRepository.create(changes, on: $0) } }
+            let row = try Self.mapPoolConflicts(changes) {
+                try pool.transaction { db in
+                    let created = try PoolRepository.create(changes, on: db)
+                    return try PoolRepository.find(id: created.id, on: db) ?? created
+                }
+            }
             var response = HTTPResponse.json(201, Self.json(row))
             response.headers.set("Location", "/v1/pools/\(row.id)")
             return response
@@ -42,7 +47,8 @@ extension APIService {
                     if (updated.nameservers, updated.nsTTL, updated.soaMname, updated.soaRname) != published {
                         try Self.republish(updated, tokenID: call.principal.tokenID, on: db)
                     }
-                    return updated
+                    // RETURNING saw the row before its triggers kept the catalog: read it again.
+                    return try PoolRepository.find(id: updated.id, on: db) ?? updated
                 }
             }
             return .json(200, Self.json(row))
@@ -235,6 +241,7 @@ extension APIService {
             fields.fail("tsig_key", "must be the name of a TSIG key or null, not \(JSONFields.kind(of: other))")
         }
         changes.description = fields.string("description", maxLength: 200)
+        changes.catalog = fields.bool("catalog")
         try fields.finish()
         return changes
     }
@@ -245,6 +252,9 @@ extension APIService {
         } catch let error as DatabaseError where error.isUniqueViolation {
             if error.constraint?.contains("catalog") == true {
                 throw Problems.conflict("another pool already uses the catalog zone \((changes.catalogZone ?? nil) ?? "")")
+            }
+            if error.constraint == "zones_name_key" {
+                throw Problems.conflict("a zone named \((changes.catalogZone ?? nil) ?? "") exists: the catalog zone needs a name of its own")
             }
             throw Problems.conflict("a pool named '\(changes.name ?? "")' already exists")
         }
@@ -266,6 +276,7 @@ extension APIService {
             ("nameservers", .array(pool.nameservers.map(JSONValue.string))), ("ns_ttl", .int(pool.nsTTL)),
             ("soa_mname", .string(pool.soaMname)), ("soa_rname", .string(pool.soaRname)),
             ("catalog_zone", pool.catalogZone.map(JSONValue.string) ?? .null),
+            ("catalog_serial", pool.catalogSerial.map(JSONValue.int) ?? .null),
             ("created_at", .string(pool.createdAt)), ("updated_at", .string(pool.updatedAt)),
         ])
     }
@@ -274,7 +285,8 @@ extension APIService {
         .object([
             ("id", .int(server.id)), ("pool_id", .int(server.poolID)), ("address", .string(server.address)),
             ("port", .int(server.port)), ("tsig_key", server.tsigKey.map(JSONValue.string) ?? .null),
-            ("description", .string(server.description)), ("created_at", .string(server.createdAt)),
+            ("description", .string(server.description)), ("catalog", .bool(server.catalog)),
+            ("created_at", .string(server.createdAt)),
         ])
     }
 }

@@ -19,7 +19,8 @@ extension APIService {
         } else {
             row = nil
         }
-        guard let row, call.principal.canSee(zone: row) else { throw notFound }
+        // A pool's catalog is the service's own: no route shows or changes it as a zone.
+        guard let row, !row.isCatalog, call.principal.canSee(zone: row) else { throw notFound }
         return try HostedZone(row)
     }
 

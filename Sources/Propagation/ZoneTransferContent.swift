@@ -13,7 +13,7 @@ import ZoneData
 /// the SOA timers or the apex NS, which the journal does not record as records).
 enum ZoneTransferContent {
     /// Journal kinds whose entries hold every record they changed.
-    static let recordChangeKinds: Set<String> = ["rrsets", "import"]
+    static let recordChangeKinds: Set<String> = ["rrsets", "import", "catalog"]
     /// Longest journal chain answered incrementally; beyond it the whole zone is cheaper.
     static let maximumIncrementalChanges = 1000
 
@@ -27,6 +27,11 @@ enum ZoneTransferContent {
         var records = [soa]
         for rdata in try zone.apexNSRRset().rdatas {
             records.append(DNSRecord(owner: zone.name, type: .ns, ttl: UInt32(zone.row.nsTTL), rdata: rdata.wire))
+        }
+        if zone.row.isCatalog, let poolID = zone.row.poolID {
+            records += try catalogRecords(zone, poolID: poolID, on: db)
+            records.append(soa)
+            return records
         }
         let rows = try RecordRepository.all(zoneID: zone.id, on: db)
         records.reserveCapacity(rows.count + records.count + 1)
@@ -43,6 +48,20 @@ enum ZoneTransferContent {
                                      ttl: UInt32(row.ttl), rdata: row.rdata))
         }
         records.append(soa)
+        return records
+    }
+
+    /// A catalog's own records (RFC 9432 v2): its version, and one PTR per member zone of the
+    /// pool under `zones.`, labelled with the zone's id (never reused, so a zone created again
+    /// is a new member). The migration's journal entries name members the same way.
+    static func catalogRecords(_ catalog: HostedZone, poolID: Int64, on db: PostgresConnection) throws -> [DNSRecord] {
+        let version = try DomainName(presentation: "version", origin: catalog.name)
+        let zones = try DomainName(presentation: "zones", origin: catalog.name)
+        var records = [DNSRecord(owner: version, type: .txt, ttl: 0, rdata: [1, UInt8(ascii: "2")])]
+        for member in try TransferRepository.catalogMembers(poolID: poolID, on: db) {
+            records.append(DNSRecord(owner: try DomainName(presentation: "z\(member.id)", origin: zones), type: .ptr, ttl: 0,
+                                     rdata: try StoredData.name(member.name).wire))
+        }
         return records
     }
 

@@ -7,6 +7,8 @@ public struct PoolRow: Sendable, Equatable {
     public var soaMname: String
     public var soaRname: String
     public var catalogZone: String?
+    /// The catalog zone's current serial (nil without a catalog).
+    public var catalogSerial: Int64?
     public var createdAt: String
     public var updatedAt: String
 }
@@ -34,11 +36,26 @@ public struct PoolChanges: Sendable {
 public enum PoolRepository {
     static let columns = """
         id, name, array_to_string(nameservers, E'\\n') AS nameservers, ns_ttl, soa_mname, soa_rname, catalog_zone,
+        (SELECT serial FROM zones WHERE zones.pool_id = pools.id AND zones.kind = 'catalog') AS catalog_serial,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at
         """
 
+    /// What a pool's catalog is called when its creation names none: `pool-<id>.` before this.
+    public static let defaultCatalogSuffix = "catalog.zonectl.invalid."
+
+    /// Creates a pool. Without `catalogZone` (not even null) it gets the default catalog name,
+    /// which needs its id: a second statement, so call this inside a transaction.
     public static func create(_ pool: PoolChanges, on db: PostgresConnection) throws -> PoolRow {
+        if pool.catalogZone == nil {
+            var named = pool
+            named.catalogZone = .some(nil)
+            let created = try create(named, on: db)
+            let result = try db.query(
+                "UPDATE pools SET catalog_zone = 'pool-' || id || '.' || $2 WHERE id = $1 RETURNING \(columns)",
+                [.int(created.id), .text(defaultCatalogSuffix)])
+            return try poolRow(from: result.rows[0])
+        }
         let result = try db.query(
             """
             INSERT INTO pools (name, nameservers, ns_ttl, soa_mname, soa_rname, catalog_zone)
@@ -107,7 +124,7 @@ public enum PoolRepository {
             id: try row.int("id"), name: try row.string("name"),
             nameservers: try row.string("nameservers").split(separator: "\n").map(String.init),
             nsTTL: try row.int("ns_ttl"), soaMname: try row.string("soa_mname"), soaRname: try row.string("soa_rname"),
-            catalogZone: try row.optionalString("catalog_zone"),
+            catalogZone: try row.optionalString("catalog_zone"), catalogSerial: try row.optionalInt("catalog_serial"),
             createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
     }
 }
@@ -120,6 +137,8 @@ public struct PoolServerRow: Sendable, Equatable {
     public var port: Int64
     public var tsigKey: String?
     public var description: String
+    /// Whether the server reads the pool's catalog zone (and is sent its NOTIFYs).
+    public var catalog: Bool
     public var createdAt: String
 }
 
@@ -129,29 +148,33 @@ public struct PoolServerChanges: Sendable {
     /// `.some(nil)` removes the key.
     public var tsigKey: String??
     public var description: String?
-    public init(address: String? = nil, port: Int64? = nil, tsigKey: String?? = nil, description: String? = nil) {
+    public var catalog: Bool?
+    public init(address: String? = nil, port: Int64? = nil, tsigKey: String?? = nil, description: String? = nil,
+                catalog: Bool? = nil) {
         self.address = address
         self.port = port
         self.tsigKey = tsigKey
         self.description = description
+        self.catalog = catalog
     }
 }
 
 public enum PoolServerRepository {
     static let columns = """
-        id, pool_id, host(address) AS address, port, tsig_key, description,
+        id, pool_id, host(address) AS address, port, tsig_key, description, catalog,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
         """
 
     public static func create(poolID: Int64, _ server: PoolServerChanges, on db: PostgresConnection) throws -> PoolServerRow {
         let result = try db.query(
             """
-            INSERT INTO pool_servers (pool_id, address, port, tsig_key, description)
-            VALUES ($1, $2::inet, COALESCE($3::int, 53), $4, COALESCE($5, ''))
+            INSERT INTO pool_servers (pool_id, address, port, tsig_key, description, catalog)
+            VALUES ($1, $2::inet, COALESCE($3::int, 53), $4, COALESCE($5, ''), COALESCE($6::boolean, true))
             RETURNING \(columns)
             """,
             [.int(poolID), .text(server.address ?? ""), server.port.map(PostgresParameter.int) ?? .null,
-             (server.tsigKey ?? nil).map(PostgresParameter.text) ?? .null, server.description.map(PostgresParameter.text) ?? .null])
+             (server.tsigKey ?? nil).map(PostgresParameter.text) ?? .null, server.description.map(PostgresParameter.text) ?? .null,
+             server.catalog.map(PostgresParameter.bool) ?? .null])
         return try serverRow(from: result.rows[0])
     }
 
@@ -173,13 +196,15 @@ public enum PoolServerRepository {
                 address = COALESCE($3::inet, address),
                 port = COALESCE($4::int, port),
                 tsig_key = CASE WHEN $5::boolean THEN $6 ELSE tsig_key END,
-                description = COALESCE($7, description)
+                description = COALESCE($7, description),
+                catalog = COALESCE($8::boolean, catalog)
             WHERE pool_id = $1 AND id = $2
             RETURNING \(columns)
             """,
             [.int(poolID), .int(id), changes.address.map(PostgresParameter.text) ?? .null,
              changes.port.map(PostgresParameter.int) ?? .null, .bool(changes.tsigKey != nil),
-             (changes.tsigKey ?? nil).map(PostgresParameter.text) ?? .null, changes.description.map(PostgresParameter.text) ?? .null])
+             (changes.tsigKey ?? nil).map(PostgresParameter.text) ?? .null, changes.description.map(PostgresParameter.text) ?? .null,
+             changes.catalog.map(PostgresParameter.bool) ?? .null])
         return try result.rows.first.map(serverRow(from:))
     }
 
@@ -191,7 +216,7 @@ public enum PoolServerRepository {
         PoolServerRow(
             id: try row.int("id"), poolID: try row.int("pool_id"), address: try row.string("address"),
             port: try row.int("port"), tsigKey: try row.optionalString("tsig_key"),
-            description: try row.string("description"), createdAt: try row.string("created_at"))
+            description: try row.string("description"), catalog: try row.bool("catalog"), createdAt: try row.string("created_at"))
     }
 }
 

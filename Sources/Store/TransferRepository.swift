@@ -11,6 +11,12 @@ public enum TransferRepository {
             [.int(zoneID), .text(address)]).rows.map { try $0.optionalString("tsig_key") }
     }
 
+    /// The zones a pool's catalog lists: id and name, in id order.
+    public static func catalogMembers(poolID: Int64, on db: PostgresConnection) throws -> [(id: Int64, name: String)] {
+        try db.query("SELECT id, name FROM zones WHERE pool_id = $1 AND kind = 'primary' ORDER BY id", [.int(poolID)])
+            .rows.map { (try $0.int("id"), try $0.string("name")) }
+    }
+
     /// Every TSIG key, to check a signed request before knowing which zone it is about.
     public static func keys(on db: PostgresConnection) throws -> [TSIGKeyRow] {
         try db.query("SELECT \(TSIGKeyRepository.columns) FROM tsig_keys").rows.map(TSIGKeyRepository.keyRow(from:))

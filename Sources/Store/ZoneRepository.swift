@@ -2,6 +2,7 @@
 public struct ZoneRow: Sendable, Equatable {
     public var id: Int64
     public var name: String
+    /// 0 for a pool's catalog zone, which belongs to no account.
     public var accountID: Int64
     public var serial: Int64
     public var serialPolicy: String
@@ -12,8 +13,12 @@ public struct ZoneRow: Sendable, Equatable {
     public var recordCount: Int64
     /// The pool publishing the zone; nil when the service's defaults apply.
     public var poolID: Int64?
+    /// "primary" (a customer's zone) or "catalog" (a pool's RFC 9432 catalog, kept by the service).
+    public var kind: String
     public var createdAt: String
     public var updatedAt: String
+
+    public var isCatalog: Bool { kind == "catalog" }
 }
 
 /// The SOA fields other than the serial, as the service configures them for a zone.
@@ -38,6 +43,7 @@ public struct ZoneSOAFields: Sendable, Equatable {
 
 public struct NewZone: Sendable {
     public var name: String
+    /// 0 for a pool's catalog zone, which belongs to no account.
     public var accountID: Int64
     public var serial: Int64
     public var serialPolicy: String
@@ -78,7 +84,7 @@ public struct ZoneFilter: Sendable {
 /// SQL for zones. Name lists cross the wire newline-joined (presentation names hold no raw newline).
 public enum ZoneRepository {
     static let columns = """
-        id, name, account_id, serial, serial_policy, default_ttl, soa_mname, soa_rname, soa_refresh,
+        id, name, COALESCE(account_id, 0) AS account_id, kind, serial, serial_policy, default_ttl, soa_mname, soa_rname, soa_refresh,
         soa_retry, soa_expire, soa_minimum, soa_ttl, array_to_string(nameservers, E'\\n') AS nameservers,
         ns_ttl, record_count, pool_id,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
@@ -131,6 +137,7 @@ public enum ZoneRepository {
               AND ($3::text IS NULL OR name = $3)
               AND ($4::text IS NULL OR starts_with(name, $4))
               AND ($5::text IS NULL OR name = ANY (string_to_array($5, E'\\n')))
+              AND kind = 'primary'
             ORDER BY name COLLATE "C" LIMIT $6
             """,
             [afterName.map(PostgresParameter.text) ?? .null, filter.accountID.map(PostgresParameter.int) ?? .null,
@@ -199,6 +206,6 @@ public enum ZoneRepository {
                 expire: try row.int("soa_expire"), minimum: try row.int("soa_minimum"), ttl: try row.int("soa_ttl")),
             nameservers: try row.string("nameservers").split(separator: "\n").map(String.init),
             nsTTL: try row.int("ns_ttl"), recordCount: try row.int("record_count"), poolID: try row.optionalInt("pool_id"),
-            createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
+            kind: try row.string("kind"), createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
     }
 }

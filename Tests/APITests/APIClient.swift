@@ -31,8 +31,11 @@ struct APIClient: Sendable {
         }
     }
 
-    func send(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> Response {
-        let raw = try http.send(method, path, headers: headers.map { ($0.key, $0.value) }, body: body)
+    /// `timeoutSeconds` only guards against a hang: the whole test suite runs at once on two
+    /// cores, so a large import may wait its turn for a while.
+    func send(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = [],
+              timeoutSeconds: Double = 30) throws -> Response {
+        let raw = try http.send(method, path, headers: headers.map { ($0.key, $0.value) }, body: body, timeoutSeconds: timeoutSeconds)
         return Response(status: raw.status, raw: raw)
     }
 
@@ -46,7 +49,8 @@ struct APIClient: Sendable {
     }
 
     /// An authenticated request with a zone file (`text/dns`) body.
-    func sendZoneFile(_ method: String, _ path: String, token: String, zone: String) throws -> Response {
-        try send(method, path, headers: ["Authorization": "Bearer " + token, "Content-Type": "text/dns"], body: Array(zone.utf8))
+    func sendZoneFile(_ method: String, _ path: String, token: String, zone: String, timeoutSeconds: Double = 30) throws -> Response {
+        try send(method, path, headers: ["Authorization": "Bearer " + token, "Content-Type": "text/dns"], body: Array(zone.utf8),
+                 timeoutSeconds: timeoutSeconds)
     }
 }

@@ -121,10 +121,10 @@ struct ImportExportTests {
         for index in 0..<100_000 {
             text += "h\(index) IN A 10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)\n"
         }
-        let created = try api.client.sendZoneFile("POST", "/v1/zones?name=big.example", token: acme.token, zone: text)
+        let created = try api.client.sendZoneFile("POST", "/v1/zones?name=big.example", token: acme.token, zone: text, timeoutSeconds: 300)
         #expect(created.status == 201, "\(created.text.prefix(500))")
         #expect(try created.json()["records_added"] == .int(100_000))
-        let export = try api.client.send("GET", "/v1/zones/big.example/export", token: acme.token)
+        let export = try api.client.send("GET", "/v1/zones/big.example/export", headers: ["Authorization": "Bearer " + acme.token], timeoutSeconds: 300)
         #expect(export.status == 200)
         #expect(export.text.split(separator: "\n").count >= 100_000)
         try Self.validate(origin: "big.example.", text: export.text)

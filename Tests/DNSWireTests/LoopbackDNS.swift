@@ -74,7 +74,7 @@ enum LoopbackDNS {
     /// One query over UDP; nil when nothing came back in time.
     /// One UDP exchange; the query is sent again (up to `attempts` times) when no answer comes
     /// within `timeout`, as real resolvers do, since a loaded machine may drop a datagram.
-    static func udp(_ query: [UInt8], port: UInt16, timeout: Double = 2, attempts: Int = 3) throws -> [UInt8]? {
+    static func udp(_ query: [UInt8], port: UInt16, timeout: Double = 2, attempts: Int = 6) throws -> [UInt8]? {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw LoopbackError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

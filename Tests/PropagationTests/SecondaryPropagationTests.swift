@@ -39,7 +39,7 @@ struct SecondaryPropagationTests {
                 for secondary in secondaries {
                     let key = secondary.kind == .knot ? #", "tsig_key": "knot-xfr.""# : ""
                     try server.must(201, "POST", "/v1/pools/e2e/servers",
-                                    #"{"address": "127.0.0.1", "port": \#(secondary.port), "description": "\#(secondary.kind)"\#(key)}"#)
+                                    #"{"address": "127.0.0.1", "port": \#(secondary.port), "description": "\#(secondary.kind)", "catalog": false\#(key)}"#)
                     try secondary.start()
                 }
                 let account = try server.must(201, "POST", "/v1/accounts", #"{"name": "e2e"}"#)["id"]?.intValue ?? 0

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import IntegrationHarness
+import Store
 
 /// The real `zonectl serve` in a child process, on a fresh database and free ports: the HTTP
 /// API and the DNS transfer server, as an operator runs them. It can be killed (SIGKILL) and
@@ -122,4 +123,13 @@ final class ZonectlServer: @unchecked Sendable {
 struct HarnessFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension ZonectlServer {
+    /// The first column of the first row of `sql`, as text, straight from the database.
+    func databaseText(_ sql: String) throws -> String {
+        let connection = try PostgresConnection(conninfo: conninfo)
+        defer { connection.close() }
+        return try connection.query(sql).rows.first?[0] ?? ""
+    }
 }
