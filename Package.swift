@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CPostgres"]),
         // Zones as stored, read back into DNS types (SOA and apex NS from the zone row); shared by
         // the API, which writes zones, and Propagation, which serves them.
-        .target(name: "ZoneData", dependencies: ["DNSModel", "Store"]),
+        .target(name: "ZoneData", dependencies: ["DNSModel", "ZoneFile", "Store"]),
         // HTTP on libmicrohttpd: requests, responses, limits, routing, shutdown.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
         // The REST API: auth, JSON shapes, problem+json, handlers.
@@ -51,7 +51,7 @@ let package = Package(
             dependencies: ["DNSModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // zonectl as hidden primary: transfer server (SOA/AXFR/IXFR), NOTIFY sender, serial checks.
-        .target(name: "Propagation", dependencies: ["DNSModel", "DNSWire", "Store", "ZoneData"]),
+        .target(name: "Propagation", dependencies: ["DNSModel", "DNSWire", "ZoneFile", "Store", "ZoneData"]),
         .executableTarget(
             name: "zonectl",
             dependencies: [

@@ -7,9 +7,9 @@ import ZoneData
 extension APIService {
     func registerPropagationRoutes() {
         route("GET", "/v1/zones/{zone}/status") { [pool] call in
-            let (zone, servers) = try pool.withConnection { db in
+            let (zone, servers, file) = try pool.withConnection { db in
                 let zone = try Self.visibleZone(call, on: db)
-                return (zone, try PropagationRepository.status(zoneID: zone.id, on: db))
+                return (zone, try PropagationRepository.status(zoneID: zone.id, on: db), try ZoneFileRepository.status(zoneID: zone.id, on: db))
             }
             let serial = Int64(zone.serial.rawValue)
             let inSync = servers.filter { $0.seenSerial == serial }.count
@@ -18,6 +18,12 @@ extension APIService {
                 ("serial", .int(serial)),
                 ("in_sync", .bool(inSync == servers.count)),
                 ("servers", .array(servers.map { Self.json($0, serial: serial) })),
+                ("zone_file", .object([
+                    ("serial", file?.writtenSerial.map(JSONValue.int) ?? .null),
+                    ("last_written", file?.lastWritten.map(JSONValue.string) ?? .null),
+                    ("last_error", file?.lastError.map(JSONValue.string) ?? .null),
+                    ("hook_error", file?.hookError.map(JSONValue.string) ?? .null),
+                ])),
             ]))
             response.headers.set("ETag", zone.etag)
             return response

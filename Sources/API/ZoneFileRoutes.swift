@@ -27,7 +27,7 @@ extension APIService {
                     try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     defer { try? db.execute("COMMIT") }
                     guard let row = try ZoneRepository.find(id: zone.id, on: db) else { return }
-                    try Self.renderZone(HostedZone(row), on: db) { try writer.write($0) }
+                    try HostedZone(row).renderZoneFile(on: db) { try writer.write($0) }
                 }
             })
         }
@@ -145,27 +145,6 @@ extension APIService {
             response.headers.set("Location", "/v1/zones/\(outcome.zone.row.name)")
             response.headers.set("ETag", outcome.zone.etag)
             return response
-        }
-    }
-
-    /// The zone as RFC 1035 text: SOA, apex NS, then every RRset in canonical order, read from
-    /// the database a page at a time and handed to `sink` in pieces.
-    static func renderZone(_ zone: HostedZone, on db: PostgresConnection, sink: ([UInt8]) throws -> Void) throws {
-        let renderer = ZoneFileRenderer(origin: zone.name, defaultTTL: UInt32(zone.row.defaultTTL))
-        var text = renderer.header()
-        renderer.render(try zone.soaRRset(), into: &text)
-        renderer.render(try zone.apexNSRRset(), into: &text)
-        try sink(text)
-        var after: RRsetKey?
-        while true {
-            let rows = try RecordRepository.rrsetPage(zoneID: zone.id, after: after, ownerKey: nil, type: nil, limit: 2000, on: db)
-            guard let last = rows.last else { break }
-            text.removeAll(keepingCapacity: true)
-            for rrset in try StoredData.rrsets(rows) {
-                renderer.render(rrset, into: &text)
-            }
-            try sink(text)
-            after = RRsetKey(ownerKey: last.ownerKey, type: last.type)
         }
     }
 }

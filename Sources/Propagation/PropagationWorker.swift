@@ -15,11 +15,7 @@ public final class PropagationWorker: @unchecked Sendable {
     private let pool: ConnectionPool
     private let conninfo: String
     private let log: @Sendable (String) -> Void
-    private let wake = NSCondition()
-    private var generation = 0
-    private var running = false
-    private var threads: [Thread] = []
-    private let finished = DispatchGroup()
+    private let threads = WorkerThreads()
     private let notifier = NotifySender()
     private let probe = SerialProbe()
 
@@ -33,94 +29,24 @@ public final class PropagationWorker: @unchecked Sendable {
     }
 
     public func start() {
-        wake.lock()
-        running = true
-        wake.unlock()
         for index in 0..<max(1, configuration.workers) {
-            spawn(name: "propagation-\(index)") { [self] in workLoop() }
+            threads.spawn("propagation-\(index)") { [self] in workLoop() }
         }
-        spawn(name: "propagation-listener") { [self] in listenLoop() }
+        threads.listen(conninfo: conninfo, channels: ["zone_changed"], log: log)
     }
 
     /// Stops taking work; pairs in flight finish (their NOTIFY exchange is bounded) and the
     /// threads end. A pair left claimed is due again when its lease ends.
     public func stop() {
-        wake.lock()
-        running = false
-        wake.broadcast()
-        wake.unlock()
-        finished.wait()
+        threads.stop()
         pool.close()
-    }
-
-    private var isRunning: Bool {
-        wake.lock()
-        defer { wake.unlock() }
-        return running
-    }
-
-    private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
-        finished.enter()
-        let thread = Thread { [finished] in
-            body()
-            finished.leave()
-        }
-        thread.name = name
-        thread.start()
-    }
-
-    /// Wakes idle workers (a change was committed).
-    func signal() {
-        wake.lock()
-        generation &+= 1
-        wake.broadcast()
-        wake.unlock()
-    }
-
-    /// The wake-up count, read before looking for work so a wake-up that comes while looking
-    /// is not lost.
-    private var currentGeneration: Int {
-        wake.lock()
-        defer { wake.unlock() }
-        return generation
-    }
-
-    /// Sleeps until `signal` (after the wake-up count `seen`), `stop`, or `seconds` pass.
-    private func idle(seconds: Double, since seen: Int? = nil) {
-        wake.lock()
-        let seen = seen ?? generation
-        let deadline = Date().addingTimeInterval(seconds)
-        while running && generation == seen {
-            if !wake.wait(until: deadline) { break }
-        }
-        wake.unlock()
-    }
-
-    // MARK: - Listening for changes
-
-    private func listenLoop() {
-        while isRunning {
-            do {
-                let connection = try PostgresConnection(conninfo: conninfo)
-                defer { connection.close() }
-                try connection.listen("zone_changed")
-                // Anything committed while no one listened is due already: look now.
-                signal()
-                while isRunning {
-                    if !(try connection.notifications(timeoutSeconds: 0.5)).isEmpty { signal() }
-                }
-            } catch {
-                log("propagation: listening for changes failed (\(error)); trying again in 1 s")
-                idle(seconds: 1)
-            }
-        }
     }
 
     // MARK: - Working
 
     private func workLoop() {
-        while isRunning {
-            let seen = currentGeneration
+        while threads.isRunning {
+            let seen = threads.currentGeneration
             do {
                 let tasks = try pool.withConnection {
                     try PropagationRepository.claimDue(
@@ -128,14 +54,14 @@ public final class PropagationWorker: @unchecked Sendable {
                 }
                 guard let task = tasks.first else {
                     let wait = try pool.withConnection { try PropagationRepository.secondsUntilNextDue(delaySeconds: configuration.notifyDelay, on: $0) }
-                    idle(seconds: min(1, max(0.005, wait ?? 1)), since: seen)
+                    threads.idle(seconds: min(1, max(0.005, wait ?? 1)), since: seen)
                     continue
                 }
                 let result = work(on: task)
                 try pool.withConnection { try PropagationRepository.record(result, for: task, on: $0) }
             } catch {
                 log("propagation: \(error); trying again in 1 s")
-                idle(seconds: 1)
+                threads.idle(seconds: 1)
             }
         }
     }

@@ -78,6 +78,18 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Milliseconds between a change and its NOTIFYs, so a burst of changes costs one NOTIFY per server. Env: ZONECTL_NOTIFY_DELAY_MS. Default: 0.")
     var notifyDelayMs: Int?
 
+    @Option(name: .long, help: "Directory to keep every zone's file in (<zone>.zone, rewritten atomically after changes). Env: ZONECTL_ZONE_DIR. Default: none.")
+    var zoneDir: String?
+
+    @Option(name: .long, help: "Shell command run after each zone file is written; %z is the zone, %f the file (e.g. 'rndc reload %z'). Env: ZONECTL_AFTER_WRITE.")
+    var afterWrite: String?
+
+    @Option(name: .long, help: "Seconds --after-write may run before it is stopped. Env: ZONECTL_AFTER_WRITE_TIMEOUT. Default: 30.")
+    var afterWriteTimeout: Int?
+
+    @Option(name: .long, help: "Milliseconds between a zone's first change and its file being written, so a burst is one write. Env: ZONECTL_ZONE_FILE_DELAY_MS. Default: 200.")
+    var zoneFileDelayMs: Int?
+
     @Flag(name: .long, help: "Apply pending migrations before serving instead of refusing to start.")
     var migrate = false
 
@@ -101,6 +113,16 @@ struct Serve: ParsableCommand {
         propagation.notifyAttempts = try Settings.int(notifyAttempts, env: "ZONECTL_NOTIFY_ATTEMPTS", default: 10, range: 1...1000)
         propagation.notifyDelay = Double(try Settings.int(notifyDelayMs, env: "ZONECTL_NOTIFY_DELAY_MS", default: 0, range: 0...600_000)) / 1000
         propagation.checkInterval = Double(try Settings.int(checkInterval, env: "ZONECTL_CHECK_INTERVAL", default: 300, range: 1...86400))
+        var zoneFiles: ZoneFileConfiguration?
+        if let directory = Settings.string(zoneDir, env: "ZONECTL_ZONE_DIR") {
+            var files = ZoneFileConfiguration(directory: directory)
+            files.afterWrite = Settings.string(afterWrite, env: "ZONECTL_AFTER_WRITE")
+            files.afterWriteTimeout = Double(try Settings.int(afterWriteTimeout, env: "ZONECTL_AFTER_WRITE_TIMEOUT", default: 30, range: 1...3600))
+            files.delay = Double(try Settings.int(zoneFileDelayMs, env: "ZONECTL_ZONE_FILE_DELAY_MS", default: 200, range: 0...600_000)) / 1000
+            zoneFiles = files
+        } else if Settings.string(afterWrite, env: "ZONECTL_AFTER_WRITE") != nil {
+            throw SettingError("--after-write needs --zone-dir: it runs after a zone file is written there")
+        }
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
         var zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
@@ -116,14 +138,18 @@ struct Serve: ParsableCommand {
         try transferServer.start()
         let worker = PropagationWorker(configuration: propagation, conninfo: url, log: log)
         worker.start()
+        let fileWriter = try zoneFiles.map { try ZoneFileWriter(configuration: $0, conninfo: url, log: log) }
+        fileWriter?.start()
         try server.start()
         log("zonectl serving http://\(http.host):\(server.boundPort) with \(http.threads) threads")
+        if let zoneFiles { log("zonectl writing zone files to \(zoneFiles.directory)") }
         log("zonectl transfer server on \(transfer.host) port \(transferServer.boundPort) (UDP and TCP): make it the primary of each pool server, e.g. BIND `primaries { \(transfer.host) port \(transferServer.boundPort); };`")
 
         waitForTerminationSignal()
         log("zonectl shutting down: finishing requests in flight")
         server.shutdown(graceSeconds: Double(grace))
         worker.stop()
+        fileWriter?.stop()
         transferServer.stop()
         pool.close()
         log("zonectl stopped")
