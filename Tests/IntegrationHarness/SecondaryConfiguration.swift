@@ -53,8 +53,8 @@ public enum SecondaryKind: String, Sendable, CaseIterable {
 ///   transfer it at once (no NOTIFY for the member needed). From the primary's restart (it
 ///   answered after 0.1 s), in CatalogSecondaryTests over 3 runs: Knot 0.6 s, BIND 1.1 s.
 ///   About 0.5 s of that is the BIND primary pacing its start-up NOTIFYs (its log: 0.5 s
-///   between one zone's NOTIFY and the next); BIND then adds the member about 0.5 s after the
-///   catalog's transfer. BIND's catalog processing is rate-limited by `min-update-interval`
+///   between one zone's NOTIFY and the next); BIND starts the new member's transfer about 0.5 s
+///   after adding it. BIND's catalog processing is rate-limited by `min-update-interval`
 ///   (default 5 s, set to 1 s here). At first start: Knot 0.1 s, BIND 0.5 s.
 /// - A member removed from the catalog: both stop serving it about 0.6 s after the primary's
 ///   restart (the same NOTIFY pacing) and answer its queries with REFUSED, so
@@ -62,8 +62,8 @@ public enum SecondaryKind: String, Sendable, CaseIterable {
 ///   back over a restart.
 /// - Pointing an existing unique id (`<id>.zones PTR`) at another zone confused BIND 9.18
 ///   here: it deleted the other member that had the new target and kept serving the old
-///   zone, no longer tied to the catalog (Knot handled it). A producer must give each member
-///   its own id and delete the id with the member (RFC 9432 §4.1).
+///   zone, no longer tied to the catalog (Knot handled it). A producer should give each member
+///   its own id and remove the id with the member, never repoint it.
 /// - Knot answers queries for the catalog zone itself with REFUSED; BIND serves it.
 enum SecondaryConfiguration {
     /// Retry cap in seconds for failed refreshes (see above).
