@@ -29,6 +29,8 @@ public final class SecondaryServer: @unchecked Sendable {
     /// The server's configuration, zone storage and logs; removed by `stop(removingFiles: true)`.
     public let directory: URL
     let zones: [String]
+    /// The catalog zone whose members it serves, nil when it has only explicit zones.
+    public let catalog: String?
     private let arguments: [String]
     private let state = Mutex(RunState())
 
@@ -45,14 +47,33 @@ public final class SecondaryServer: @unchecked Sendable {
     /// whose primary is 127.0.0.1:`primaryPort`, transfers signed with `key` when given (the
     /// same key also authorises NOTIFY from the primary). The configuration is checked with
     /// the server's own checker (named-checkconf, knotc conf-check, nsd-checkconf).
-    public init(kind: SecondaryKind, zones: [String], primaryPort: UInt16, key: SecondaryTSIGKey? = nil) throws {
-        guard !zones.isEmpty else { throw SecondaryServerError("a \(kind.rawValue) secondary needs at least one zone") }
+    ///
+    /// `catalog` (BIND and Knot; NSD 4.6 has no catalog zones and throws): the server is also a
+    /// secondary of that catalog zone (RFC 9432 version 2) from the same primary, and serves
+    /// every member zone the catalog lists, transferred from the same primary with the same key,
+    /// dropping members the catalog no longer lists. `zones` may then be empty. How fast
+    /// members come and go: see `SecondaryConfiguration`.
+    public init(
+        kind: SecondaryKind, zones: [String], primaryPort: UInt16, key: SecondaryTSIGKey? = nil, catalog: String? = nil
+    ) throws {
+        if let catalog {
+            guard kind != .nsd else {
+                throw SecondaryServerError(
+                    "NSD 4.6 has no catalog zones: configure the nsd secondary with explicit zones instead of catalog \"\(catalog)\"")
+            }
+            guard SOASerialQuery.labels(of: catalog) != nil, catalog != ".", !catalog.contains("/") else {
+                throw SecondaryServerError("cannot use \"\(catalog)\" as a catalog zone: give a plain absolute name like \"catalog.test.\"")
+            }
+        } else if zones.isEmpty {
+            throw SecondaryServerError("a \(kind.rawValue) secondary needs at least one zone, or a catalog")
+        }
         for zone in zones where SOASerialQuery.labels(of: zone) == nil || zone == "." || zone.contains("/") {
             throw SecondaryServerError("cannot configure a secondary for zone \"\(zone)\": give a plain absolute name like \"example.test.\"")
         }
         if let key, !["hmac-sha256", "hmac-sha512"].contains(key.algorithm) {
             throw SecondaryServerError("TSIG algorithm \(key.algorithm) of key \(key.name) is not one of hmac-sha256, hmac-sha512")
         }
+        self.catalog = catalog.map(SecondaryConfiguration.absolute)
         self.kind = kind
         self.zones = zones.map(SecondaryConfiguration.absolute)
         port = Self.unclaimedPort()
@@ -60,7 +81,8 @@ public final class SecondaryServer: @unchecked Sendable {
         directory = URL(fileURLWithPath: "/tmp/secondary-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let rendered = SecondaryConfiguration.render(
-            kind: kind, zones: self.zones, port: port, primaryPort: primaryPort, key: key, directory: directory.path)
+            kind: kind, zones: self.zones, port: port, primaryPort: primaryPort, key: key, directory: directory.path,
+            catalog: self.catalog)
         arguments = rendered.arguments
         let configFile = directory.appendingPathComponent(rendered.fileName).path
         do {
@@ -114,7 +136,7 @@ public final class SecondaryServer: @unchecked Sendable {
                     "\(SecondaryConfiguration.executable(kind)) (\(kind.rawValue) secondary on port \(port)) exited at start: "
                         + ChildProcess.tail(log))
             }
-            if SOASerialQuery.answers(zone: zones[0], port: port, timeout: 0.2) { break }
+            if SOASerialQuery.answers(zone: zones.first ?? catalog ?? ".", port: port, timeout: 0.2) { break }
             if Date() >= deadline {
                 let log = logText()
                 stop()
@@ -173,6 +195,34 @@ public final class SecondaryServer: @unchecked Sendable {
         while true {
             if soaSerial(of: zone) == serial { return true }
             if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+    }
+
+    /// Whether it answers `zone`'s SOA with authority now (`soaSerial` is not nil).
+    public func servesZone(_ zone: String) -> Bool {
+        soaSerial(of: zone) != nil
+    }
+
+    /// Polls every 10 ms until the server no longer serves `zone` (a member dropped from the
+    /// catalog: BIND and Knot then answer REFUSED) or `timeout` seconds pass; returns whether
+    /// it stopped serving it.
+    public func waitUntilGone(_ zone: String, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if !servesZone(zone) { return true }
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+    }
+
+    /// Polls every 10 ms until the server serves `zone` at any serial (a member new in the
+    /// catalog) or `timeout` seconds pass; returns the serial it found, nil on timeout.
+    public func waitUntilServed(_ zone: String, timeout: Double) -> UInt32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let serial = soaSerial(of: zone) { return serial }
+            if Date() >= deadline { return nil }
             usleep(10_000)
         }
     }
