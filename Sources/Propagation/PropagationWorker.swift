@@ -90,7 +90,9 @@ public final class PropagationWorker: @unchecked Sendable {
         if task.notifiedSerial != task.targetSerial {
             result.notifySent = true
             do {
-                let soa = try zone.soaData(serial: zone.serial)
+                // The claimed serial, not whatever is newest: a newer serial is another pair's
+                // NOTIFY (perhaps another process's), and each serial is announced once.
+                let soa = try zone.soaData(serial: target)
                 try notifier.notify(zone: zone.name, soa: soa, ttl: UInt32(zone.row.soa.ttl), to: server)
                 result.notifyAcked = true
             } catch {
@@ -114,8 +116,10 @@ public final class PropagationWorker: @unchecked Sendable {
                 result.seenSerial = Int64(seen.rawValue)
                 lastError = nil
                 if seen == target { break }
+                // Past the claimed serial but not past the zone's: a later change got there first.
+                if seen.isNewer(than: target) && !seen.isNewer(than: zone.serial) { break }
                 if seen.isNewer(than: target) {
-                    lastError = "serves serial \(seen), newer than zonectl's \(target): it will not transfer until zonectl's serial passes \(seen) (RFC 1982); change the zone's serial policy or reload that server"
+                    lastError = "serves serial \(seen), newer than zonectl's \(zone.serial): it will not transfer until zonectl's serial passes \(seen) (RFC 1982); change the zone's serial policy or reload that server"
                     break
                 }
                 lastError = "serves serial \(seen), not yet \(target)"

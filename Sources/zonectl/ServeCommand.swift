@@ -78,6 +78,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Milliseconds between a change and its NOTIFYs, so a burst of changes costs one NOTIFY per server. Env: ZONECTL_NOTIFY_DELAY_MS. Default: 0.")
     var notifyDelayMs: Int?
 
+    @Option(name: .long, help: "Seconds a process holds a NOTIFY or zone-file job it took; if it dies, another process takes the job over after this. Env: ZONECTL_LEASE_SECONDS. Default: 30.")
+    var leaseSeconds: Int?
+
     @Option(name: .long, help: "Directory to keep every zone's file in (<zone>.zone, rewritten atomically after changes). Env: ZONECTL_ZONE_DIR. Default: none.")
     var zoneDir: String?
 
@@ -112,12 +115,15 @@ struct Serve: ParsableCommand {
         propagation.workers = try Settings.int(notifyWorkers, env: "ZONECTL_NOTIFY_WORKERS", default: 4, range: 1...64)
         propagation.notifyAttempts = try Settings.int(notifyAttempts, env: "ZONECTL_NOTIFY_ATTEMPTS", default: 10, range: 1...1000)
         propagation.notifyDelay = Double(try Settings.int(notifyDelayMs, env: "ZONECTL_NOTIFY_DELAY_MS", default: 0, range: 0...600_000)) / 1000
+        let lease = Double(try Settings.int(leaseSeconds, env: "ZONECTL_LEASE_SECONDS", default: 30, range: 2...3600))
+        propagation.leaseSeconds = lease
         propagation.checkInterval = Double(try Settings.int(checkInterval, env: "ZONECTL_CHECK_INTERVAL", default: 300, range: 1...86400))
         var zoneFiles: ZoneFileConfiguration?
         if let directory = Settings.string(zoneDir, env: "ZONECTL_ZONE_DIR") {
             var files = ZoneFileConfiguration(directory: directory)
             files.afterWrite = Settings.string(afterWrite, env: "ZONECTL_AFTER_WRITE")
             files.afterWriteTimeout = Double(try Settings.int(afterWriteTimeout, env: "ZONECTL_AFTER_WRITE_TIMEOUT", default: 30, range: 1...3600))
+            files.leaseSeconds = lease
             files.delay = Double(try Settings.int(zoneFileDelayMs, env: "ZONECTL_ZONE_FILE_DELAY_MS", default: 200, range: 0...600_000)) / 1000
             zoneFiles = files
         } else if Settings.string(afterWrite, env: "ZONECTL_AFTER_WRITE") != nil {
