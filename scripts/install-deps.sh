@@ -38,7 +38,7 @@ schemathesis_version=4.32.5
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.local/tools/venv"
 installed() { compgen -G "$venv/lib/python3*/site-packages/schemathesis-$schemathesis_version.dist-info" >/dev/null; }
-if ! installed || ! "$venv/bin/python" -c '' 2>/dev/null; then
+if ! installed || [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/python" -c "" 2>/dev/null; then
     echo "zonectl: installing schemathesis $schemathesis_version into $venv"
     python=python3
     [ -x /usr/bin/python3 ] && python=/usr/bin/python3
