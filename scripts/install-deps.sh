@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages zonectl builds, runs and tests with, skipping what is present.
-# Run as root (or with sudo available). Quick the second time: it only asks dpkg.
+# Installs the Debian packages zonectl builds, runs and tests with, and schemathesis (from PyPI,
+# into a virtualenv under .local/tools), skipping what is present. Run as root (or with sudo
+# available). Quick the second time: it only asks dpkg and looks for schemathesis's files.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
     knot knot-dnsutils knot-dnssecutils       # knotd, kdig, kzonecheck
     nsd ldnsutils                             # nsd, ldns-read-zone
     time                                      # /usr/bin/time -v for benchmarks' peak memory
+    python3 python3-venv                      # the virtualenv schemathesis runs in
 )
 
 missing=()
@@ -27,4 +29,21 @@ if ((${#missing[@]})); then
         "${sudo_cmd[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
         "${sudo_cmd[@]}" service "$svc" stop >/dev/null 2>&1 || true
     done
+fi
+
+# schemathesis (the API tests run it against the live server with openapi.yaml). A virtualenv of
+# the project's own, because Debian's Python is "externally managed" and refuses pip installs.
+# Pinned, so a new release cannot change what `make test` checks; 4.x reads OpenAPI 3.0.
+schemathesis_version=4.32.5
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.local/tools/venv"
+installed() { compgen -G "$venv/lib/python3*/site-packages/schemathesis-$schemathesis_version.dist-info" >/dev/null; }
+if ! installed || [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/python" -c "" 2>/dev/null; then
+    echo "zonectl: installing schemathesis $schemathesis_version into $venv"
+    python=python3
+    [ -x /usr/bin/python3 ] && python=/usr/bin/python3
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv --clear "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
+    installed || { echo "zonectl: schemathesis $schemathesis_version did not install into $venv" >&2; exit 1; }
 fi

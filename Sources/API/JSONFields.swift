@@ -52,6 +52,11 @@ struct JSONFields {
                 fail(key, "must be at most \(maxLength) characters")
                 return nil
             }
+            // PostgreSQL text cannot hold U+0000; refused here, it is a 422 and not a 500.
+            guard !text.unicodeScalars.contains("\u{0}") else {
+                fail(key, "must not contain the NUL character (U+0000)")
+                return nil
+            }
             return text
         case let other?:
             fail(key, "must be a string, not \(Self.kind(of: other))")

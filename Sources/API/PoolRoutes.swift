@@ -149,6 +149,8 @@ extension APIService {
     /// `{pool}`: a pool id or name.
     static func existingPool(_ call: Call, on db: PostgresConnection, lock: Bool = false) throws -> PoolRow {
         let reference = call.parameter("pool")
+        // No pool name holds U+0000 (PostgreSQL text cannot), so no lookup is needed to say 404.
+        guard !reference.unicodeScalars.contains("\u{0}") else { throw noPool(call) }
         var row = try Int64(reference).flatMap { try PoolRepository.find(id: $0, on: db) }
             ?? PoolRepository.find(name: reference, on: db)
         if lock, let found = row { row = try PoolRepository.lock(id: found.id, on: db) }

@@ -33,6 +33,9 @@ extension APIService {
                 filter.exactName = name.description
             }
             if let prefix = call.http.query("name_prefix") {
+                guard !prefix.unicodeScalars.contains("\u{0}") else {
+                    throw Problems.invalidQuery("name_prefix", "must not contain the NUL character (U+0000)")
+                }
                 filter.namePrefix = prefix.lowercased()
             }
             let (rows, summaries) = try pool.withConnection { db in

@@ -146,5 +146,10 @@ struct AuthTests {
                                         json: #"{"role": "admin", "read_only": "yes", "colour": 1}"#)
         #expect(wrong.status == 422)
         #expect(try Set(wrong.problemPointers()) == ["/role", "/read_only", "/colour"], "\(wrong.text)")
+        // PostgreSQL text cannot store U+0000: a description holding it is the client's mistake, not a 500.
+        let nul = try api.client.send("POST", "/v1/tokens", token: api.operatorToken,
+                                      json: #"{"role": "operator", "description": "a\u0000b"}"#)
+        #expect(nul.status == 422, "\(nul.text)")
+        #expect(try nul.problemPointers() == ["/description"])
     }
 }

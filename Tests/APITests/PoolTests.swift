@@ -37,6 +37,8 @@ struct PoolTests {
         #expect(created.status == 201, "\(created.text)")
         #expect(try created.json()["nameservers"] == .array([.string("ns1.example.net."), .string("ns2.example.net.")]))
         #expect(try api.client.send("POST", "/v1/pools", token: api.operatorToken, json: Self.pool).status == 409)
+        // No pool name can hold U+0000 (PostgreSQL text cannot): such a reference is 404, not a 500.
+        #expect(try api.client.send("GET", "/v1/pools/ma%00in", token: api.operatorToken).status == 404)
         let bad = try api.client.send("POST", "/v1/pools", token: api.operatorToken,
                                       json: #"{"name": "x", "nameservers": ["ok.example", "bad..name"], "soa_mname": "a.example", "soa_rname": 5}"#)
         #expect(bad.status == 422)

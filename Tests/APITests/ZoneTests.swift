@@ -102,6 +102,9 @@ struct ZoneTests {
         #expect(exact["items"]?.arrayValue?.count == 1)
         let prefix = try api.client.send("GET", "/v1/zones?name_prefix=b", token: acme.token).json()
         #expect(prefix["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["b.example."])
+        // PostgreSQL text cannot hold U+0000: a prefix with it is a bad parameter, not a 500.
+        let nulPrefix = try api.client.send("GET", "/v1/zones?name_prefix=b%00", token: acme.token)
+        #expect(nulPrefix.status == 400, "\(nulPrefix.text)")
         let all = try api.client.send("GET", "/v1/zones", token: api.operatorToken).json()
         #expect(all["items"]?.arrayValue?.count == 5)
         let byAccount = try api.client.send("GET", "/v1/zones?account=\(other.accountID)", token: api.operatorToken).json()
