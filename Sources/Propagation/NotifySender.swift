@@ -33,19 +33,26 @@ struct NotifySender {
 struct SerialProbe {
     var client = DNSDatagramClient()
 
-    func serial(of zone: DomainName, at server: SecondaryEndpoint) throws(PropagationError) -> ZoneSerial {
+    enum Answer {
+        case serial(ZoneSerial)
+        /// REFUSED, NOTAUTH, SERVFAIL…: the zone is not loaded there, or (Knot, for a catalog it
+        /// reads) not answered for.
+        case notServed(String)
+    }
+
+    func answer(for zone: DomainName, at server: SecondaryEndpoint) throws(PropagationError) -> Answer {
         let message = DNSMessage.query(id: UInt16.random(in: 0...UInt16.max), name: zone, type: .soa)
         let reply = try DNSSignedExchange(client: client).exchange(message, with: server)
         guard reply.rcode == .noError else {
-            throw PropagationError("\(server) answers the SOA query for \(zone) with \(reply.rcode): it does not serve the zone (yet)")
+            return .notServed("\(server) answers the SOA query for \(zone) with \(reply.rcode): it does not serve the zone (yet)")
         }
         guard let soa = reply.answerSOA(for: zone) else {
             throw PropagationError("\(server) answers the SOA query for \(zone) without its SOA record")
         }
         guard reply.isAuthoritative else {
-            throw PropagationError("\(server) answers for \(zone) but not authoritatively: it does not have the zone loaded")
+            return .notServed("\(server) answers for \(zone) but not authoritatively: it does not have the zone loaded")
         }
-        return soa.serial
+        return .serial(soa.serial)
     }
 }
 

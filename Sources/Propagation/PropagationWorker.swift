@@ -110,9 +110,20 @@ public final class PropagationWorker: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(result.notifyAcked ? configuration.transferWait : 0)
         var pause = 0.002
         var lastError: String?
-        while true {
+        checking: while true {
             do {
-                let seen = try probe.serial(of: zone.name, at: server)
+                let seen: ZoneSerial
+                switch try probe.answer(for: zone.name, at: server) {
+                case .serial(let serial):
+                    seen = serial
+                case .notServed where zone.row.isCatalog && (result.notifyAcked || task.notifiedSerial == task.targetSerial):
+                    // Knot reads a catalog but does not answer queries for it: its acknowledged
+                    // NOTIFY (and the transfer that follows) is all that can be known.
+                    lastError = nil
+                    break checking
+                case .notServed(let reason):
+                    throw PropagationError(reason)
+                }
                 result.seenSerial = Int64(seen.rawValue)
                 lastError = nil
                 if seen == target { break }

@@ -28,13 +28,19 @@ final class ZonectlServer: @unchecked Sendable {
         return directory.appendingPathComponent("zonectl").path
     }()
 
-    init(extraArguments: [String] = []) throws {
-        conninfo = try PostgresCluster.shared().createDatabase()
+    /// A server on a fresh database, or on `sharing`'s database (another process of the same
+    /// service, with the same operator token).
+    init(extraArguments: [String] = [], sharing other: ZonectlServer? = nil) throws {
+        conninfo = try other?.conninfo ?? PostgresCluster.shared().createDatabase()
         httpPort = FreePort.tcp()
         dnsPort = FreePort.tcpAndUDP()
         arguments = ["serve", "--migrate", "--port", String(httpPort), "--dns-port", String(dnsPort), "--threads", "2",
                      "--check-interval", "30"] + extraArguments
         try start()
+        if let other {
+            token = other.token
+            return
+        }
         let mint = try ChildProcess(Self.binary, ["token", "create", "--operator"], environment: environment)
         guard try mint.wait(timeoutSeconds: 60) == 0 else {
             throw HarnessFailure("token create failed: \(mint.standardError)")
