@@ -28,12 +28,13 @@ public final class TransferServer: @unchecked Sendable {
     private let responder: TransferResponder
     private let pool: ConnectionPool
     private let log: @Sendable (String) -> Void
+    private let threads = WorkerThreads()
+    /// Guards the count of TCP connections being served.
     private let state = NSCondition()
-    private var running = false
     private var tcpConnections = 0
+    private var started = false
     private var udpSocket: Int32 = -1
     private var tcpSocket: Int32 = -1
-    private let finished = DispatchGroup()
     public private(set) var boundPort: UInt16 = 0
 
     public init(configuration: TransferServerConfiguration, conninfo: String, log: @escaping @Sendable (String) -> Void) {
@@ -70,51 +71,37 @@ public final class TransferServer: @unchecked Sendable {
         // Threads wake up now and then to notice a stop.
         Socket.setReceiveTimeout(udp, seconds: 0.5)
         state.lock()
-        running = true
+        started = true
         udpSocket = udp
         tcpSocket = tcp
         boundPort = port
         state.unlock()
         for index in 0..<max(1, configuration.udpThreads) {
-            spawn("dns-udp-\(index)") { [self] in serveUDP(udp) }
+            threads.spawn("dns-udp-\(index)") { [self] in serveUDP(udp) }
         }
-        spawn("dns-tcp-accept") { [self] in acceptTCP(tcp) }
+        threads.spawn("dns-tcp-accept") { [self] in acceptTCP(tcp) }
     }
 
     /// Stops answering: closes the sockets, lets transfers in progress end (they stop at the
     /// next message), and waits for the threads.
     public func stop() {
         state.lock()
-        guard running else {
+        guard started else {
             state.unlock()
             return
         }
-        running = false
+        started = false
+        state.unlock()
         // shutdown wakes the accept call; the UDP threads notice within their receive timeout.
         shutdown(tcpSocket, Int32(SHUT_RDWR))
-        state.broadcast()
-        state.unlock()
-        finished.wait()
+        // An accept loop waiting for a free connection slot looks again every 0.5 s.
+        threads.stop()
         close(tcpSocket)
         close(udpSocket)
         pool.close()
     }
 
-    private var isRunning: Bool {
-        state.lock()
-        defer { state.unlock() }
-        return running
-    }
-
-    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        finished.enter()
-        let thread = Thread { [finished] in
-            body()
-            finished.leave()
-        }
-        thread.name = name
-        thread.start()
-    }
+    private var isRunning: Bool { threads.isRunning }
 
     // MARK: - UDP
 
@@ -160,13 +147,13 @@ public final class TransferServer: @unchecked Sendable {
             var on: Int32 = 1
             setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
             state.lock()
-            while running && tcpConnections >= configuration.maxTCPConnections {
-                state.wait()
+            while threads.isRunning && tcpConnections >= configuration.maxTCPConnections {
+                _ = state.wait(until: Date().addingTimeInterval(0.5))
             }
             tcpConnections += 1
             state.unlock()
             let client = SocketAddress(storage: source, length: length).host
-            spawn("dns-tcp") { [self] in
+            threads.spawn("dns-tcp") { [self] in
                 serveTCP(connection, client: client)
                 close(connection)
                 state.lock()

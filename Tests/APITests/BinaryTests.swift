@@ -6,15 +6,7 @@ import Testing
 /// The `zonectl` executable itself, as an operator runs it.
 @Suite("The zonectl binary")
 struct BinaryTests {
-    /// SwiftPM puts the executable beside the test bundle.
-    static let binary: String = {
-        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("zonectl").path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("zonectl").path
-    }()
+    static let binary = ZonectlBinary.path
 
     static func environment(_ conninfo: String) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment

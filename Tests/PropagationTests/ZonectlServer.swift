@@ -18,15 +18,7 @@ final class ZonectlServer: @unchecked Sendable {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// SwiftPM puts the executable beside the test bundle.
-    static let binary: String = {
-        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("zonectl").path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("zonectl").path
-    }()
+    static let binary = ZonectlBinary.path
 
     /// A server on a fresh database, or on `sharing`'s database (another process of the same
     /// service, with the same operator token).
