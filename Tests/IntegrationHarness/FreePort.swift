@@ -1,20 +1,37 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Asks the kernel for a loopback port that is free right now (bind to port 0, read it back,
 /// close). Tests start real servers on such ports, never on fixed ones.
+///
+/// A port is handed out once per test process: tests run in parallel and configure servers
+/// before starting them, so the kernel could offer the same free port to two of them (seen
+/// here: two `named`s on one port, one test then talking to the other's server).
 public enum FreePort {
-    public static func tcp() -> UInt16 { pick(type: Int32(SOCK_STREAM.rawValue)) }
+    private static let handedOut = Mutex<Set<UInt16>>([])
+
+    public static func tcp() -> UInt16 {
+        for _ in 0..<100 {
+            let port = pick(type: Int32(SOCK_STREAM.rawValue))
+            if claim(port) { return port }
+        }
+        fatalError("no unclaimed loopback TCP port")
+    }
 
     /// A port free for both TCP and UDP, for DNS servers that listen on both.
     public static func tcpAndUDP() -> UInt16 {
-        for _ in 0..<50 {
+        for _ in 0..<100 {
             let port = pick(type: Int32(SOCK_STREAM.rawValue))
-            if canBind(port: port, type: Int32(SOCK_DGRAM.rawValue)) { return port }
+            if canBind(port: port, type: Int32(SOCK_DGRAM.rawValue)) && claim(port) { return port }
         }
         fatalError("no loopback port free for both TCP and UDP")
+    }
+
+    private static func claim(_ port: UInt16) -> Bool {
+        handedOut.withLock { $0.insert(port).inserted }
     }
 
     private static func pick(type: Int32) -> UInt16 {

@@ -76,7 +76,7 @@ public final class SecondaryServer: @unchecked Sendable {
         self.catalog = catalog.map(SecondaryConfiguration.absolute)
         self.kind = kind
         self.zones = zones.map(SecondaryConfiguration.absolute)
-        port = Self.unclaimedPort()
+        port = FreePort.tcpAndUDP()
         // Short and under /tmp: NSD and Knot put sockets and state files there.
         directory = URL(fileURLWithPath: "/tmp/secondary-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -239,16 +239,6 @@ public final class SecondaryServer: @unchecked Sendable {
         return text
     }
 
-    /// A free port no other secondary of this process holds: several are usually configured
-    /// before any starts, and the kernel could offer the same free port twice.
-    private static func unclaimedPort() -> UInt16 {
-        claimedPorts.withLock { claimed in
-            var port = FreePort.tcpAndUDP()
-            for _ in 0..<20 where claimed.contains(port) { port = FreePort.tcpAndUDP() }
-            claimed.insert(port)
-            return port
-        }
-    }
 
     // MARK: Processes NSD leaves
 
@@ -299,7 +289,6 @@ private final class SecondaryReference: @unchecked Sendable {
     init(_ server: SecondaryServer) { self.server = server }
 }
 
-private let claimedPorts = Mutex<Set<UInt16>>([])
 private let liveSecondaries = Mutex<[SecondaryReference]>([])
 
 private let registerExitCleanupOnce: Void = {
