@@ -215,6 +215,49 @@ class Primary:
         return self.primary_serial(), elapsed
 
 
+def machine_ticks():
+    fields = [int(value) for value in open("/proc/stat").readline().split()[1:]]
+    user, nice, system, _, _, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return sum(fields[:8]), user + nice + system + irq + softirq
+
+
+def process_ticks(pid, live_children):
+    """utime + stime of pid and its reaped children, plus (if asked) its live children's."""
+    def stat(entry):
+        try:
+            text = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2:].split()
+    fields = stat(pid)
+    if fields is None:
+        return 0
+    total = sum(int(value) for value in fields[11:15])
+    if live_children:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                child = stat(entry)
+                if child is not None and int(child[1]) == pid:
+                    total += sum(int(value) for value in child[11:15])
+    return total
+
+
+def cpu_mark():
+    """(all ticks, busy ticks, ticks of this benchmark's processes): OUR_PIDS (the servers, the
+    PostgreSQL postmaster with its backends) and this process."""
+    ours = sum(process_ticks(int(pid), True) for pid in os.environ.get("OUR_PIDS", "").split())
+    ours += process_ticks(os.getpid(), False)
+    all_ticks, busy = machine_ticks()
+    return all_ticks, busy, ours
+
+
+def others_share(before, after):
+    """Share of all CPU time between the marks that went to processes not this benchmark's."""
+    all_ticks = after[0] - before[0]
+    others = max(0, (after[1] - before[1]) - (after[2] - before[2]))
+    return 100 * others / all_ticks if all_ticks > 0 else 0.0
+
+
 def percentile(values, share):
     """Nearest rank: the smallest value with at least `share` of the values at or below it."""
     ordered = sorted(values)
@@ -229,6 +272,7 @@ def measure(system, url, secret, zone, primary_address, secondaries_text, count,
     names = [name for name, _ in secondaries]
     primary = Primary(system, url, secret, zone, primary_address)
     rows = []
+    before = cpu_mark()
     with open(out, "w") as log:
         for number in range(int(warmup) + int(count)):
             measured = number >= int(warmup)
@@ -247,8 +291,9 @@ def measure(system, url, secret, zone, primary_address, secondaries_text, count,
             log.flush()
             if measured:
                 rows.append(row)
+    others = others_share(before, cpu_mark())
     timeouts = sum(1 for row in rows if row["timeout"])
-    print(f"RESULT system={system} changes={len(rows)} timeouts={timeouts}", end="")
+    print(f"RESULT system={system} changes={len(rows)} timeouts={timeouts} others_cpu={others:.0f}%", end="")
     for column in ["all"] + names + ["api"]:
         # A change that timed out counts as slower than any that did not.
         values = [row[f"{column}_ms"] if row[f"{column}_ms"] is not None else float("inf") for row in rows]

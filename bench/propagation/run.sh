@@ -308,10 +308,13 @@ if [[ ${TRACE:-0} == 1 ]]; then
     pids+=($!)
 fi
 
+# The processes whose CPU time is this benchmark's (propagation.py's others_cpu is the rest).
+our_pids="${pids[*]} $(head -1 "$work/pg/postmaster.pid")"
+
 # measure SYSTEM URL SECRET ZONE PRIMARY_DNS_PORT → RESULT line in $work/result-SYSTEM
 measure() {
     local out="$work/measure-$1.out"
-    python3 "$here/propagation.py" measure "$1" "$2" "$3" "$4" "127.0.0.1:$5" "$secondaries" \
+    OUR_PIDS=$our_pids python3 "$here/propagation.py" measure "$1" "$2" "$3" "$4" "127.0.0.1:$5" "$secondaries" \
         "$count" "$warmup" "$timeout" "$work/changes-$1.jsonl" >"$out" 2>&1 &
     local pid=$!
     pids+=("$pid")
@@ -342,8 +345,7 @@ pg_version=$("$pg_bin/postgres" --version | awk '{ print $3 }')
 zonectl_commit=$(git -C "$repo" rev-parse --short HEAD)
 [[ -z $(git -C "$repo" status --porcelain -- bench/propagation) ]] || zonectl_commit="$zonectl_commit (bench/propagation modified)"
 zonectl_built=$(date -u -r "$zonectl" +%Y-%m-%dT%H:%MZ)
-zonectl_shown=${ZONECTL:+$zonectl}
-zonectl_shown=${zonectl_shown:-.build/release/zonectl}
+zonectl_shown=${zonectl#"$repo"/}
 zc_result="$work/result-zonectl"
 pd_result="$work/result-pdns"
 
@@ -364,9 +366,9 @@ zone on all three, transferred from that primary after its NOTIFY. zonectl: \`PA
 /api/v1/servers/localhost/zones/{zone}.\` (soa_edit_api INCREASE) and then \`PUT …/notify\`, since
 its API sends no NOTIFY by itself (left to itself, it notices a changed serial only every
 xfr-cycle-interval, 60 s). Secondary settings that keep a NOTIFY from waiting: BIND
-\`serial-query-rate 1000\`, NSD \`xfrd-reload-timeout: 0\` (and \`rrl-ratelimit: 0\`, or NSD's rate limiting drops the
-millisecond polls); Knot's defaults. Timeouts: a change not
-everywhere after ${timeout}s (counted as slower than any other).
+\`serial-query-rate 1000\`, NSD \`xfrd-reload-timeout: 0\` (and \`rrl-ratelimit: 0\`, or NSD's rate
+limiting drops the millisecond polls); Knot's defaults. A change not everywhere after ${timeout}s
+is a timeout (counted as slower than any other).
 
 Milliseconds from the request until served everywhere, and until each secondary serves it (the
 last column of \"API\" is the HTTP request alone; for PowerDNS the PATCH and the PUT):
@@ -387,9 +389,19 @@ $(row pdns Knot knot)
 $(row pdns NSD nsd)
 $(row pdns API api)
 
-Timeouts: zonectl $(field timeouts "$zc_result") of $count, PowerDNS $(field timeouts "$pd_result") of $count.
+Timeouts: zonectl $(field timeouts "$zc_result") of $count, PowerDNS $(field timeouts "$pd_result") of $count. Share of all CPU
+time used by processes not this benchmark's (another helper's build, say) while each primary was
+measured: zonectl $(field others_cpu "$zc_result"), PowerDNS $(field others_cpu "$pd_result"); well above 0% means
+the figures were held back by other work (2 CPUs run both primaries, PostgreSQL, three secondaries
+and the poller).
 Goal (issue 5): zonectl p50 ≤ 20 ms and p99 ≤ 50 ms until served everywhere: $(goal "$(field all_p50 "$zc_result")" "$(field all_p99 "$zc_result")").
 <!-- bench/propagation:end -->"
+
+if [[ ${TRACE:-0} == 1 ]]; then
+    sleep 0.5  # the tracer's last lines
+    python3 "$here/timeline.py" "$work/trace.log" "$work/changes-zonectl.jsonl" zonectl || true
+    python3 "$here/timeline.py" "$work/trace.log" "$work/changes-pdns.jsonl" pdns || true
+fi
 
 printf '\n%s\n' "$section"
 if [[ "${NO_DOCS:-0}" != 1 ]]; then
