@@ -301,6 +301,7 @@ def measure(system, url, secret, zone, primary_address, secondaries_text, count,
             value = percentile(values, share)
             shown = f">{float(timeout) * 1000:.0f}" if value == float("inf") else f"{value:.1f}"
             print(f" {column}_{label}={shown}", end="")
+        print(f" {column}_over500={sum(1 for value in values if value > 500)}", end="")
     print()
     return 0
 

@@ -389,6 +389,12 @@ $(row pdns Knot knot)
 $(row pdns NSD nsd)
 $(row pdns API api)
 
+Changes slower than 500 ms at BIND / Knot / NSD: zonectl $(field bind_over500 "$zc_result") / $(field knot_over500 "$zc_result") / $(field nsd_over500 "$zc_result"),
+PowerDNS $(field bind_over500 "$pd_result") / $(field knot_over500 "$pd_result") / $(field nsd_over500 "$pd_result"). Seen with Knot 3.2.6: when a NOTIFY comes within some tens of
+ms after a whole second and Knot's previous transfer of the zone ended in the second before, Knot
+starts the refresh only at the next whole second (about 1 s late); a second NOTIFY 100 ms later
+does not move it. Such changes are zonectl's slow ones at Knot.
+
 Timeouts: zonectl $(field timeouts "$zc_result") of $count, PowerDNS $(field timeouts "$pd_result") of $count. Share of all CPU
 time used by processes not this benchmark's (another helper's build, say) while each primary was
 measured: zonectl $(field others_cpu "$zc_result"), PowerDNS $(field others_cpu "$pd_result"); well above 0% means
