@@ -140,7 +140,13 @@ mkdir -p "$work/pdns"
 # primary=yes with also-notify: the three secondaries get PowerDNS's NOTIFYs (PUT …/notify
 # queues them). The packet and query caches are off, so a SOA query always reads the database,
 # as zonectl's transfer server does. security-poll-suffix= : no status lookup over the internet.
-cat >"$work/pdns/pdns.conf" <<CONF
+# A kernel-chosen port is free when asked, not when PowerDNS binds it: on a shared machine
+# another process may take it first (seen). Then PowerDNS runs without its web server, so it is
+# stopped and started again on other ports.
+start_pdns() {
+    local attempt pid
+    for attempt in 1 2 3; do
+        cat >"$work/pdns/pdns.conf" <<CONF
 launch=gpgsql
 gpgsql-host=127.0.0.1
 gpgsql-port=$pg_port
@@ -168,9 +174,24 @@ daemon=no
 loglevel=6
 log-timestamp=yes
 CONF
-pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$pd_api_port/"
+        pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 &
+        pid=$!
+        pids+=($pid)
+        for _ in $(seq 1 100); do
+            curl -s -o /dev/null "http://127.0.0.1:$pd_api_port/" && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        unset 'pids[-1]'
+        echo "PowerDNS did not answer on port $pd_api_port (try $attempt): $(grep -m1 -i 'fail' "$work/pdns.log" || true)" >&2
+        pd_api_port=$(free_port)
+        pd_dns_port=$(free_port)
+    done
+    die "PowerDNS did not start: $(tail -n 5 "$work/pdns.log")"
+}
+start_pdns
 
 zc() { curl -sSf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 pd() { curl -sSf -H "X-API-Key: $pd_key" -H 'Content-Type: application/json' "$@"; }
