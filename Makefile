@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
 SWIFT ?= swift
 
-.PHONY: deps build run test bench-zonefile bench-api clean
+.PHONY: deps build run test bench-zonefile bench-api bench-propagation clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,6 +18,9 @@ test: deps
 
 bench-api: deps
 	bench/api/run.sh
+
+bench-propagation: deps
+	bench/propagation/run.sh
 
 bench-zonefile: deps
 	bench/zonefile/run.sh
