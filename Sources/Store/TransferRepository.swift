@@ -1,14 +1,27 @@
+/// A zone as the transfer server needs it: the row, and the keys of its pool servers at the
+/// asking address (nil for a server without a key; empty: that address is no server of its pool).
+public struct TransferZone: Sendable {
+    public var zone: ZoneRow
+    public var serverKeys: [String?]
+}
+
 /// What the transfer server reads: who may transfer a zone, and the journal IXFR is made from.
 public enum TransferRepository {
-    /// The TSIG key names of the zone's pool servers at `address` (nil for a server without a
-    /// key); empty when no server of the zone's pool has that address.
-    public static func serverKeys(zoneID: Int64, address: String, on db: PostgresConnection) throws -> [String?] {
-        try db.query(
+    /// The zone named `name` and its pool's servers at `address`, in one statement: a SOA
+    /// query (the first thing a secondary asks after a NOTIFY) costs one round trip.
+    public static func zone(named name: String, askedFrom address: String, on db: PostgresConnection) throws -> TransferZone? {
+        guard let row = try db.query(
             """
-            SELECT s.tsig_key FROM pool_servers s JOIN zones z ON z.pool_id = s.pool_id
-            WHERE z.id = $1 AND s.address = $2::inet
+            SELECT \(ZoneRepository.columns),
+                   (SELECT string_agg(COALESCE(s.tsig_key, ''), E'\\n') FROM pool_servers s
+                    WHERE s.pool_id = zones.pool_id AND s.address = $2::inet) AS server_keys
+            FROM zones WHERE name = $1
             """,
-            [.int(zoneID), .text(address)]).rows.map { try $0.optionalString("tsig_key") }
+            [.text(name), .text(address)]).rows.first else { return nil }
+        let keys = try row.optionalString("server_keys").map { text in
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? nil : String($0) }
+        } ?? []
+        return TransferZone(zone: try ZoneRepository.zoneRow(from: row), serverKeys: keys)
     }
 
     /// The zones a pool's catalog lists: id and name, in id order.
