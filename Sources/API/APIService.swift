@@ -9,13 +9,22 @@ public final class APIService: Sendable {
     let router = Router()
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
+    let requests = RequestCounters()
+    let rateLimiter: RateLimiter?
+    let publicMetrics: Bool
 
+    /// `rateLimit`: requests a second per token and the burst allowed (nil: no limit).
+    /// `publicMetrics`: whether `/metrics` answers without an operator token.
     public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder,
+                rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.pool = pool
         self.zoneDefaults = zoneDefaults
         self.log = log
+        rateLimiter = rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) }
+        self.publicMetrics = publicMetrics
         registerHealthRoutes()
+        registerMetricsRoutes()
         registerAccountRoutes()
         registerTokenRoutes()
         registerZoneRoutes()
@@ -29,7 +38,9 @@ public final class APIService: Sendable {
 
     /// Entry point for the HTTP server.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        router.handle(request)
+        let response = router.handle(request)
+        requests.record(method: request.method, status: response.status)
+        return response
     }
 
     /// A request that passed authentication.
@@ -46,6 +57,9 @@ public final class APIService: Sendable {
         router.add(method, pattern) { [self] request in
             respond(to: request) {
                 let principal = try authenticate(request)
+                if let rateLimiter, let wait = rateLimiter.delay(for: principal.tokenID) {
+                    throw Problems.tooManyRequests(retryAfter: wait, limit: rateLimiter)
+                }
                 if method != "GET" && method != "HEAD" { try principal.requireWrite() }
                 return try handler(Call(http: request, principal: principal))
             }

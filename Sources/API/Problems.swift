@@ -54,6 +54,16 @@ enum Problems {
         return problem
     }
 
+    static func tooManyRequests(retryAfter seconds: Double, limit: RateLimiter) -> HTTPProblem {
+        let wait = max(1, Int(seconds.rounded(.up)))
+        var problem = HTTPProblem(
+            status: 429, title: "Too Many Requests",
+            detail: "this token may make \(Int(limit.perSecond)) requests a second (bursts of \(Int(limit.burst))); retry in \(wait) s",
+            type: typePrefix + "rate-limited")
+        problem.headers.set("Retry-After", String(wait))
+        return problem
+    }
+
     static func internalError() -> HTTPProblem {
         HTTPProblem(status: 500, title: "Internal Server Error",
                     detail: "the server failed to handle this request; it has been logged", type: typePrefix + "internal")

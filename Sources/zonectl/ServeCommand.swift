@@ -78,6 +78,12 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Milliseconds between a change and its NOTIFYs, so a burst of changes costs one NOTIFY per server. Env: ZONECTL_NOTIFY_DELAY_MS. Default: 0.")
     var notifyDelayMs: Int?
 
+    @Option(name: .long, help: "Requests a second each token may make, in bursts of twice that (429 with Retry-After above; 0: no limit). Env: ZONECTL_RATE_LIMIT. Default: 100.")
+    var rateLimit: Int?
+
+    @Flag(name: .long, help: "Answer GET /metrics only to operator tokens (default: to anyone who can reach the API). Env: ZONECTL_PRIVATE_METRICS=1.")
+    var privateMetrics = false
+
     @Option(name: .long, help: "Seconds a process holds a NOTIFY or zone-file job it took; if it dies, another process takes the job over after this. Env: ZONECTL_LEASE_SECONDS. Default: 30.")
     var leaseSeconds: Int?
 
@@ -131,6 +137,8 @@ struct Serve: ParsableCommand {
         }
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
+        let requestsPerSecond = try Settings.int(rateLimit, env: "ZONECTL_RATE_LIMIT", default: 100, range: 0...1_000_000)
+        let metricsPrivate = privateMetrics || Settings.string(nil, env: "ZONECTL_PRIVATE_METRICS") == "1"
         var zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
         zoneDefaults.defaultPool = Settings.string(defaultPool, env: "ZONECTL_DEFAULT_POOL")
 
@@ -138,7 +146,10 @@ struct Serve: ParsableCommand {
 
         // One connection per worker thread: a request never waits for a connection.
         let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: http.threads))
-        let api = APIService(pool: pool, zoneDefaults: zoneDefaults)
+        let api = APIService(
+            pool: pool, zoneDefaults: zoneDefaults,
+            rateLimit: requestsPerSecond > 0 ? (Double(requestsPerSecond), Double(2 * requestsPerSecond)) : nil,
+            publicMetrics: !metricsPrivate)
         let server = HTTPServer(configuration: http, handler: api.handle)
         let transferServer = TransferServer(configuration: transfer, conninfo: url, log: log)
         try transferServer.start()

@@ -18,14 +18,15 @@ final class APIFixture: @unchecked Sendable {
         .deletingLastPathComponent().deletingLastPathComponent()
     static let migrationsDirectory = repositoryRoot.appendingPathComponent("migrations").path
 
-    init(cluster: PostgresCluster? = nil, threads: Int = 4, connectTimeoutSeconds: Int = 5) throws {
+    init(cluster: PostgresCluster? = nil, threads: Int = 4, connectTimeoutSeconds: Int = 5,
+         rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true) throws {
         let cluster = try cluster ?? PostgresCluster.shared()
         conninfo = try cluster.createDatabase()
         _ = try Migrator(set: MigrationSet(directory: Self.migrationsDirectory)).migrate(conninfo: conninfo)
         var poolConfiguration = PoolConfiguration(conninfo: conninfo, size: threads)
         poolConfiguration.connectTimeoutSeconds = connectTimeoutSeconds
         pool = ConnectionPool(configuration: poolConfiguration)
-        let api = APIService(pool: pool, log: { _ in })
+        let api = APIService(pool: pool, rateLimit: rateLimit, publicMetrics: publicMetrics, log: { _ in })
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         configuration.threads = threads

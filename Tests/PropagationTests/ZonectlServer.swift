@@ -27,7 +27,7 @@ final class ZonectlServer: @unchecked Sendable {
         httpPort = FreePort.tcp()
         dnsPort = FreePort.tcpAndUDP()
         arguments = ["serve", "--migrate", "--port", String(httpPort), "--dns-port", String(dnsPort), "--threads", "2",
-                     "--check-interval", "30"] + extraArguments
+                     "--check-interval", "30", "--rate-limit", "0"] + extraArguments
         try start()
         if let other {
             token = other.token

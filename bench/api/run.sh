@@ -109,7 +109,7 @@ echo "starting zonectl…"
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/zonectl"
 "$zonectl" migrate >/dev/null
 zonectl_port=$(free_port)
-"$zonectl" serve --host 127.0.0.1 --port "$zonectl_port" --dns-port 0 --threads "$threads" >"$work/zonectl.log" 2>&1 &
+"$zonectl" serve --host 127.0.0.1 --port "$zonectl_port" --dns-port 0 --rate-limit 0 --threads "$threads" >"$work/zonectl.log" 2>&1 &
 zonectl_pid=$!
 pids+=($zonectl_pid)
 wait_http "http://127.0.0.1:$zonectl_port/v1/health"

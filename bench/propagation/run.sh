@@ -128,7 +128,7 @@ wait_http() {
 echo "starting zonectl…"
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/zonectl"
 "$zonectl" migrate >/dev/null
-"$zonectl" serve --host 127.0.0.1 --port "$zc_http_port" --dns-host 127.0.0.1 --dns-port "$zc_dns_port" \
+"$zonectl" serve --host 127.0.0.1 --port "$zc_http_port" --dns-host 127.0.0.1 --dns-port "$zc_dns_port" --rate-limit 0 \
     >"$work/zonectl.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$zc_http_port/v1/health"

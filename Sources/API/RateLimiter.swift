@@ -1,0 +1,40 @@
+import Foundation
+import Synchronization
+
+/// Requests per token, as a token bucket: `burst` at once, refilled at `perSecond`. Over the
+/// limit a request is answered 429 with `Retry-After`, before it touches the database. Each
+/// process keeps its own buckets (several processes allow each token their sum).
+final class RateLimiter: Sendable {
+    let perSecond: Double
+    let burst: Double
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
+    private let buckets = Mutex<[String: Bucket]>([:])
+    /// Beyond this many buckets, full ones are forgotten (a full bucket is the same as none).
+    private static let maximumBuckets = 10_000
+
+    init(perSecond: Double, burst: Double) {
+        self.perSecond = perSecond
+        self.burst = max(1, burst)
+    }
+
+    /// nil when the request may go ahead, else the seconds until it could.
+    func delay(for key: String, now: Double = Date().timeIntervalSinceReferenceDate) -> Double? {
+        buckets.withLock { buckets in
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
+            bucket.tokens = min(burst, bucket.tokens + max(0, now - bucket.updated) * perSecond)
+            bucket.updated = now
+            defer {
+                buckets[key] = bucket
+                if buckets.count > Self.maximumBuckets {
+                    buckets = buckets.filter { $0.value.tokens + (now - $0.value.updated) * perSecond < burst }
+                }
+            }
+            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / perSecond }
+            bucket.tokens -= 1
+            return nil
+        }
+    }
+}
