@@ -106,27 +106,27 @@ struct ScaleOutTests {
 
         // Phase 1: all three processes up.
         let acknowledged = Acknowledged()
-        Self.load(servers, total: 500, into: acknowledged, alive: { _ in true }, phase: "one")
+        Self.load(servers, total: 1000, into: acknowledged, alive: { _ in true }, phase: "one")
         #expect(acknowledged.failures.withLock { $0 } == [])
-        #expect(acknowledged.count == 500)
+        #expect(acknowledged.count == 1000)
         try Self.expectConverged(servers, secondaries, within: 60)
         let sources = Self.notifySources(secondaries[0].logText())
         #expect(sources.count >= Self.zones.count, "BIND's log shows \(sources.count) NOTIFYs: the check below would prove nothing")
         let duplicates = sources.filter { $0.value.count > 1 }
         #expect(duplicates.isEmpty, "announced more than once: \(duplicates)")
 
-        // Phase 2: the third process is killed while the load runs.
+        // Phase 2: 400 more, and the third process is killed while they run.
         let killed = Mutex(false)
         let victim = servers[2]
         let killer = Thread {
-            // A third of the way into the second half.
+            // A quarter of the way into the second run.
             let deadline = Date().addingTimeInterval(120)
-            while acknowledged.count < 500 + 160 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+            while acknowledged.count < 1000 + 100 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
             killed.withLock { $0 = true }
             victim.kill()
         }
         killer.start()
-        Self.load(servers, total: 500, into: acknowledged, alive: { index in index != 2 || !killed.withLock { $0 } }, phase: "two")
+        Self.load(servers, total: 400, into: acknowledged, alive: { index in index != 2 || !killed.withLock { $0 } }, phase: "two")
         #expect(killed.withLock { $0 }, "the load ended before the kill; the test proves nothing about take-over")
         #expect(acknowledged.failures.withLock { $0 }.isEmpty, "\(acknowledged.failures.withLock { $0 }.prefix(5))")
         try Self.expectConverged(Array(servers[0..<2]), secondaries, within: 60)
