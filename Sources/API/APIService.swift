@@ -9,12 +9,15 @@ public final class APIService: Sendable {
     let router = Router()
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
+    let zoneCommits: ZoneCommitQueue
 
-    public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder,
+    /// `commitBatch`: most changes of one zone committed in one transaction (1: each alone).
+    public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder, commitBatch: Int = 32,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.pool = pool
         self.zoneDefaults = zoneDefaults
         self.log = log
+        zoneCommits = ZoneCommitQueue(pool: pool, maxBatch: commitBatch)
         registerHealthRoutes()
         registerAccountRoutes()
         registerTokenRoutes()

@@ -109,12 +109,14 @@ extension APIService {
         }
     }
 
-    /// Runs one change of a zone in one transaction: lock the zone, check `If-Match`, build the
-    /// operations (which may read the locked zone), commit them, answer.
+    /// Runs one change of a zone: lock the zone, check `If-Match`, build the operations (which
+    /// may read the locked zone), commit them, answer. The change shares its transaction with
+    /// other changes of the zone queued at the same time (`ZoneCommitQueue`), each in its own
+    /// savepoint with its own serial; the answer goes out once that transaction committed.
     func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
-                      operations: (HostedZone, PostgresConnection) throws -> [RRsetOperation],
-                      respond: (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
-        try pool.transaction { db in
+                      operations: @escaping (HostedZone, PostgresConnection) throws -> [RRsetOperation],
+                      respond: @escaping (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
+        try zoneCommits.submit(zone: Self.commitLane(call)) { db in
             let zone = try Self.visibleZone(call, on: db, lock: true)
             try Self.checkIfMatch(call, zone: zone)
             let planned = try operations(zone, db)
@@ -127,6 +129,14 @@ extension APIService {
             response.headers.set("ETag", outcome.zone.etag)
             return response
         }
+    }
+
+    /// Which queue a change waits in: the `{zone}` as written, up to case and a trailing dot.
+    /// A zone named once by name and once by id gets two queues; its row lock still orders them.
+    static func commitLane(_ call: Call) -> String {
+        var reference = call.parameter("zone").lowercased()
+        if reference.count > 1 && reference.hasSuffix(".") { reference.removeLast() }
+        return reference
     }
 
     static func changeSummary(_ outcome: ZoneEditor.Outcome) -> JSONValue {

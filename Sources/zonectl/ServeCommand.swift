@@ -23,8 +23,14 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "PostgreSQL URL or conninfo. Env: DATABASE_URL.")
     var databaseURL: String?
 
-    @Option(name: .long, help: "HTTP worker threads; each owns one database connection. Env: ZONECTL_THREADS. Default: number of cores.")
+    @Option(name: .long, help: "HTTP worker threads in a fixed pool, each polling its share of the connections; 0 gives every connection a thread of its own. Env: ZONECTL_THREADS. Default: 0.")
     var threads: Int?
+
+    @Option(name: .long, help: "Most PostgreSQL connections open at once; a request waits for a free one. Env: ZONECTL_DATABASE_CONNECTIONS. Default: 16, or --threads if larger.")
+    var databaseConnections: Int?
+
+    @Option(name: .long, help: "Most queued changes of one zone committed together in one transaction, each still with its own serial and journal entry (1 commits each alone). Env: ZONECTL_COMMIT_BATCH. Default: 32.")
+    var commitBatch: Int?
 
     @Option(name: .long, help: "Largest JSON request body in bytes (413 above). Env: ZONECTL_MAX_BODY_BYTES. Default: 1048576.")
     var maxBodyBytes: Int?
@@ -67,13 +73,19 @@ struct Serve: ParsableCommand {
         var http = HTTPServerConfiguration()
         http.host = Settings.string(host, env: "ZONECTL_HOST") ?? "127.0.0.1"
         http.port = UInt16(try Settings.int(port, env: "ZONECTL_PORT", default: 8080, range: 0...65535))
-        http.threads = try Settings.int(threads, env: "ZONECTL_THREADS", default: ProcessInfo.processInfo.activeProcessorCount, range: 1...256)
+        let threadCount = try Settings.int(threads, env: "ZONECTL_THREADS", default: 0, range: 0...256)
+        http.threads = threadCount == 0 ? nil : threadCount
+        // Handlers block on PostgreSQL, so the machine's cores say little about how many
+        // requests are worth running at once; connections cost the server a backend each.
+        let connectionCount = try Settings.int(
+            databaseConnections, env: "ZONECTL_DATABASE_CONNECTIONS", default: max(16, threadCount), range: 1...1000)
         http.maxBodyBytes = try Settings.int(maxBodyBytes, env: "ZONECTL_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(1 << 30))
         let importLimit = try Settings.int(maxImportBytes, env: "ZONECTL_MAX_IMPORT_BYTES", default: 64 << 20, range: 1024...(1 << 32))
         http.bodyLimit = APIService.bodyLimit(importBytes: importLimit)
         http.connectionTimeoutSeconds = try Settings.int(connectionTimeout, env: "ZONECTL_CONNECTION_TIMEOUT", default: 30, range: 1...3600)
         http.connectionLimit = try Settings.int(connectionLimit, env: "ZONECTL_CONNECTION_LIMIT", default: 1024, range: 1...100_000)
         http.perIPConnectionLimit = try Settings.int(perIPConnectionLimit, env: "ZONECTL_PER_IP_CONNECTION_LIMIT", default: 256, range: 1...100_000)
+        let commitBatchLimit = try Settings.int(commitBatch, env: "ZONECTL_COMMIT_BATCH", default: 32, range: 1...64)
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
         var zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
@@ -81,12 +93,12 @@ struct Serve: ParsableCommand {
 
         try checkSchema(url: url)
 
-        // One connection per worker thread: a request never waits for a connection.
-        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: http.threads))
-        let api = APIService(pool: pool, zoneDefaults: zoneDefaults)
+        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: connectionCount))
+        let api = APIService(pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit)
         let server = HTTPServer(configuration: http, handler: api.handle)
         try server.start()
-        log("zonectl serving http://\(http.host):\(server.boundPort) with \(http.threads) threads")
+        let threading = http.threads.map { "\($0) threads" } ?? "a thread per connection"
+        log("zonectl serving http://\(http.host):\(server.boundPort) with \(threading), \(connectionCount) database connections")
 
         waitForTerminationSignal()
         log("zonectl shutting down: finishing requests in flight")

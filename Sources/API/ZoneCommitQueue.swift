@@ -1,0 +1,122 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Store
+
+/// Group commit of changes to one zone within this process.
+///
+/// Changes of one zone serialise on the zone's row lock, and each used to pay for its own
+/// transaction and WAL flush while holding it. Here the changes of one zone that queue up while
+/// a transaction runs are committed together by one thread (the leader) in ONE transaction:
+/// each change still runs its own statements against the state the previous one left (so it
+/// gets its own serial and journal entry, and its own If-Match check), inside a savepoint of its
+/// own, so a change refused with a 4xx is rolled back alone and only its caller sees the error.
+/// Every caller is answered only after the shared COMMIT; if that fails, every caller in the
+/// batch gets the failure. Nothing a client can observe differs from one transaction each.
+///
+/// Callers that wait hold no database connection; only the leader does. When the leader's
+/// batch is done, the first change that queued meanwhile leads the next batch.
+final class ZoneCommitQueue: @unchecked Sendable {
+    typealias Work = (PostgresConnection) throws -> HTTPResponse
+
+    /// One caller's change; its fields are handed between threads under `lock` or across
+    /// `wake`, never touched by two threads at once.
+    private final class Job: @unchecked Sendable {
+        var work: Work?
+        var result: Result<HTTPResponse, any Error>?
+        var leads = false
+        let wake = DispatchSemaphore(value: 0)
+        init(_ work: @escaping Work) { self.work = work }
+    }
+
+    private let pool: ConnectionPool
+    private let maxBatch: Int
+    private let lock = NSLock()
+    /// Changes waiting per zone; a zone has an entry exactly while one of its batches runs.
+    private var waiting: [String: [Job]] = [:]
+
+    /// `maxBatch` bounds the savepoints in one transaction (PostgreSQL tracks up to 64
+    /// subtransactions per backend cheaply) and how long one batch holds the zone's lock.
+    init(pool: ConnectionPool, maxBatch: Int = 32) {
+        self.pool = pool
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// Runs `work` in a transaction shared with other changes of the zone `key` names, and
+    /// returns its answer (or throws its error) once that transaction committed. `work` may run
+    /// more than once (the transaction is retried on serialization failures and deadlocks) and
+    /// on another thread, while this one waits.
+    func submit(zone key: String, _ work: @escaping Work) throws -> HTTPResponse {
+        let job = Job(work)
+        lock.lock()
+        if waiting[key] != nil {
+            waiting[key]!.append(job)
+            lock.unlock()
+            job.wake.wait()
+        } else {
+            waiting[key] = []
+            job.leads = true
+            lock.unlock()
+        }
+        if job.leads { lead(zone: key, first: job) }
+        return try job.result!.get()
+    }
+
+    private func lead(zone key: String, first: Job) {
+        lock.lock()
+        let queued = waiting[key]!
+        let joining = queued.prefix(maxBatch - 1)
+        waiting[key] = Array(queued.dropFirst(joining.count))
+        lock.unlock()
+
+        let batch = [first] + joining
+        let results = commit(batch)
+        for (job, result) in zip(batch, results) {
+            job.result = result
+            job.work = nil
+        }
+
+        lock.lock()
+        var next: Job?
+        if let rest = waiting[key], !rest.isEmpty {
+            next = rest[0]
+            next?.leads = true
+            waiting[key] = Array(rest.dropFirst())
+        } else {
+            waiting[key] = nil
+        }
+        lock.unlock()
+        for job in batch.dropFirst() { job.wake.signal() }
+        next?.wake.signal()
+    }
+
+    /// One transaction for the batch; one result per job, in order.
+    private func commit(_ batch: [Job]) -> [Result<HTTPResponse, any Error>] {
+        do {
+            return try pool.transaction { db in
+                // Alone, a change needs no savepoint: its failure rolls back the transaction.
+                if batch.count == 1 { return [.success(try batch[0].work!(db))] }
+                var results: [Result<HTTPResponse, any Error>] = []
+                results.reserveCapacity(batch.count)
+                for (index, job) in batch.enumerated() {
+                    // Never released: each change nests in the one before, which costs nothing
+                    // at this depth and saves a round trip per change.
+                    let savepoint = "zonectl_change\(index)"
+                    try db.execute("SAVEPOINT \(savepoint)")
+                    do {
+                        results.append(.success(try job.work!(db)))
+                    } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
+                        // The whole transaction is lost or must be retried: not this job's alone.
+                        throw error
+                    } catch {
+                        try db.execute("ROLLBACK TO SAVEPOINT \(savepoint)")
+                        results.append(.failure(error))
+                    }
+                }
+                return results
+            }
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+    }
+}
