@@ -106,8 +106,13 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: Statements
 
-    /// Runs one statement with `$1…$n` bound to `parameters` (PQexecParams: the values never
-    /// become part of the SQL text).
+    /// Runs one statement with `$1…$n` bound to `parameters` (the values never become part of
+    /// the SQL text).
+    ///
+    /// A statement run a second time on this connection is prepared (PQprepare) and from then on
+    /// executed by name (PQexecPrepared): PostgreSQL parses and plans it once per connection
+    /// instead of on every call. The SQL texts come from the code, so the set stays small; past
+    /// `maxPreparedStatements` new texts simply run unprepared.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
         var texts = [String?]()
@@ -116,12 +121,55 @@ public final class PostgresConnection: @unchecked Sendable {
             texts.append(try parameter.textValue(position: index + 1))
         }
         let types = parameters.map(\.typeOID)
+        let name = try preparedName(sql: sql, types: types)
         return try run { connection in
             Self.withOptionalCStrings(texts) { values in
-                PQexecParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
+                if let name {
+                    return PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+                }
+                return PQexecParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
             }
         }
     }
+
+    static let maxPreparedStatements = 256
+
+    /// The prepared statement's name for this text and parameter types, preparing it on its
+    /// second use; nil to run it unprepared.
+    private func preparedName(sql: String, types: [UInt32]) throws(DatabaseError) -> String? {
+        let key = PreparedKey(sql: sql, types: types)
+        let known = statements.withLock { statements -> String?? in
+            if let name = statements.names[key] { return .some(name) }
+            guard statements.names.count < Self.maxPreparedStatements else { return .some(nil) }
+            // First sight: remember it, run it unprepared.
+            if statements.seen.count >= 4 * Self.maxPreparedStatements { statements.seen.removeAll() }
+            if statements.seen.insert(key).inserted { return .some(nil) }
+            return .none
+        }
+        if let known { return known }
+        let name = "zonectl_q\(statements.withLock { $0.names.count })"
+        do throws(DatabaseError) {
+            _ = try run { connection in PQprepare(connection, name, sql, Int32(types.count), types) }
+        } catch {
+            if error.kind == .unavailable { throw error }
+            // E.g. inside a transaction that already failed: the statement itself will say why.
+            return nil
+        }
+        statements.withLock { $0.names[key] = name }
+        return name
+    }
+
+    private struct PreparedKey: Hashable {
+        let sql: String
+        let types: [UInt32]
+    }
+
+    private struct PreparedStatements {
+        var names: [PreparedKey: String] = [:]
+        var seen: Set<PreparedKey> = []
+    }
+
+    private let statements = Mutex(PreparedStatements())
 
     /// Runs a script of one or more statements separated by semicolons, with no parameters
     /// (PQexec). Meant for migrations; outside a transaction the script runs as one implicit

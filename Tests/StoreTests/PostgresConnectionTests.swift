@@ -387,4 +387,34 @@ struct PostgresConnectionTests {
         }
         #expect(missing.message.contains("does_not_exist"))
     }
+
+    @Test("a statement run twice is prepared once and then run by name; a failed transaction still reports its own error")
+    func repeatedStatementsArePrepared() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE counted (n bigint, label text)")
+        let insert = "INSERT INTO counted VALUES ($1, $2)"
+        for n in 1...5 { try db.query(insert, [.int(Int64(n)), .text("row \(n)")]) }
+        // NULLs go through the same prepared statement (their type is left to the server too).
+        try db.query(insert, [.null, .null])
+        try db.query(insert, [.null, .null])
+        let rows = try db.query("SELECT count(*) AS n, count(label) AS labelled, sum(n) AS total FROM counted").rows
+        #expect(rows[0]["n"] == "7")
+        #expect(rows[0]["labelled"] == "5")
+        #expect(rows[0]["total"] == "15")
+        let prepared = try db.query("SELECT statement FROM pg_prepared_statements WHERE statement = $1", [.text(insert)]).rows
+        #expect(prepared.count == 1)
+
+        // Inside a failed transaction a new statement cannot be prepared: the caller still gets
+        // PostgreSQL's own refusal, and the connection works after the rollback.
+        let fresh = "SELECT n FROM counted WHERE n = $1"
+        try db.query(fresh, [.int(1)])
+        try db.execute("BEGIN")
+        #expect(throws: DatabaseError.self) { try db.query("SELECT 1 / 0") }
+        let refused = #expect(throws: DatabaseError.self) { try db.query(fresh, [.int(2)]) }
+        #expect(refused?.sqlState == "25P02")
+        try db.execute("ROLLBACK")
+        #expect(try db.query(fresh, [.int(2)]).rows.first?["n"] == "2")
+        #expect(try db.query(fresh, [.int(3)]).rows.first?["n"] == "3")
+    }
 }
