@@ -119,9 +119,7 @@ public enum RecordRepository {
         // Large imports go in slices so no single parameter grows without bound.
         var start = 0
         while start < records.count {
-            let slice = records[start..<min(start + 20_000, records.count)]
-            // Each hex field carries a leading "x": an empty RDATA would otherwise be an empty
-            // string, which string_to_array drops when it is the only element.
+            let slice = records[start..<min(start + insertSlice, records.count)]
             _ = try db.query(
                 """
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
@@ -129,13 +127,22 @@ public enum RecordRepository {
                 FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
                             string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
                 """,
-                [.int(zoneID), .text(slice.map(\.owner).joined(separator: "\n")),
-                 .text(slice.map { "x" + hex($0.ownerKey) }.joined(separator: "\n")),
-                 .text(slice.map { String($0.type) }.joined(separator: ",")),
-                 .text(slice.map { String($0.ttl) }.joined(separator: ",")),
-                 .text(slice.map { "x" + hex($0.rdata) }.joined(separator: "\n"))])
+                [.int(zoneID)] + insertParameters(slice))
             start += slice.count
         }
+    }
+
+    static let insertSlice = 20_000
+
+    /// `$2…$6` of an insert from unnest: owners, keys, types, TTLs, RDATA. Each hex field carries
+    /// a leading "x": an empty RDATA would otherwise be an empty string, which string_to_array
+    /// drops when it is the only element.
+    static func insertParameters(_ records: some Collection<RecordRow>) -> [PostgresParameter] {
+        [.text(records.map(\.owner).joined(separator: "\n")),
+         .text(records.map { "x" + hex($0.ownerKey) }.joined(separator: "\n")),
+         .text(records.map { String($0.type) }.joined(separator: ",")),
+         .text(records.map { String($0.ttl) }.joined(separator: ",")),
+         .text(records.map { "x" + hex($0.rdata) }.joined(separator: "\n"))]
     }
 
     static func recordRow(from row: PostgresRow) throws -> RecordRow {
