@@ -10,14 +10,18 @@ public final class APIService: Sendable {
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
     let zoneCommits: ZoneCommitQueue
+    let rrsetPages: ResponseCache
 
     /// `commitBatch`: most changes of one zone committed in one transaction (1: each alone).
+    /// `responseCacheBytes`: memory for finished RRset pages (0: none).
     public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder, commitBatch: Int = 32,
+                responseCacheBytes: Int = 32 << 20,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.pool = pool
         self.zoneDefaults = zoneDefaults
         self.log = log
         zoneCommits = ZoneCommitQueue(pool: pool, maxBatch: commitBatch)
+        rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)
         registerHealthRoutes()
         registerAccountRoutes()
         registerTokenRoutes()

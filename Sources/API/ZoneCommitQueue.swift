@@ -17,7 +17,7 @@ import Store
 /// Callers that wait hold no database connection; only the leader does. When the leader's
 /// batch is done, the first change that queued meanwhile leads the next batch.
 final class ZoneCommitQueue: @unchecked Sendable {
-    typealias Work = (PostgresConnection) throws -> HTTPResponse
+    typealias Work = (PostgresConnection, inout ZoneBatchState) throws -> HTTPResponse
 
     /// One caller's change; its fields are handed between threads under `lock` or across
     /// `wake`, never touched by two threads at once.
@@ -34,6 +34,14 @@ final class ZoneCommitQueue: @unchecked Sendable {
     private let lock = NSLock()
     /// Changes waiting per zone; a zone has an entry exactly while one of its batches runs.
     private var waiting: [String: [Job]] = [:]
+    private var largest = 0
+
+    /// The most changes one transaction has held so far.
+    var largestBatch: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return largest
+    }
 
     /// `maxBatch` bounds the savepoints in one transaction (PostgreSQL tracks up to 64
     /// subtransactions per backend cheaply) and how long one batch holds the zone's lock.
@@ -67,6 +75,7 @@ final class ZoneCommitQueue: @unchecked Sendable {
         let queued = waiting[key]!
         let joining = queued.prefix(maxBatch - 1)
         waiting[key] = Array(queued.dropFirst(joining.count))
+        largest = max(largest, joining.count + 1)
         lock.unlock()
 
         let batch = [first] + joining
@@ -94,8 +103,9 @@ final class ZoneCommitQueue: @unchecked Sendable {
     private func commit(_ batch: [Job]) -> [Result<HTTPResponse, any Error>] {
         do {
             return try pool.transaction { db in
+                var state = ZoneBatchState()
                 // Alone, a change needs no savepoint: its failure rolls back the transaction.
-                if batch.count == 1 { return [.success(try batch[0].work!(db))] }
+                if batch.count == 1 { return [.success(try batch[0].work!(db, &state))] }
                 var results: [Result<HTTPResponse, any Error>] = []
                 results.reserveCapacity(batch.count)
                 for (index, job) in batch.enumerated() {
@@ -103,13 +113,15 @@ final class ZoneCommitQueue: @unchecked Sendable {
                     // at this depth and saves a round trip per change.
                     let savepoint = "zonectl_change\(index)"
                     try db.execute("SAVEPOINT \(savepoint)")
+                    let before = state
                     do {
-                        results.append(.success(try job.work!(db)))
+                        results.append(.success(try job.work!(db, &state)))
                     } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
                         // The whole transaction is lost or must be retried: not this job's alone.
                         throw error
                     } catch {
                         try db.execute("ROLLBACK TO SAVEPOINT \(savepoint)")
+                        state = before
                         results.append(.failure(error))
                     }
                 }
@@ -119,4 +131,12 @@ final class ZoneCommitQueue: @unchecked Sendable {
             return batch.map { _ in .failure(error) }
         }
     }
+}
+
+/// What the changes of one batch share, valid only inside the batch's transaction: the zone's
+/// row as the last change that committed left it (its lock is held from then on) and accounts
+/// already read (changes never write them). Rolled back with a change that fails.
+struct ZoneBatchState {
+    var zone: ZoneRow?
+    var accounts: [Int64: AccountRow] = [:]
 }

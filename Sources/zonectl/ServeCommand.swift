@@ -32,6 +32,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Most queued changes of one zone committed together in one transaction, each still with its own serial and journal entry (1 commits each alone). Env: ZONECTL_COMMIT_BATCH. Default: 32.")
     var commitBatch: Int?
 
+    @Option(name: .long, help: "Memory in bytes for finished RRset pages, reused while their zone's serial stays the same (0 turns it off). Env: ZONECTL_RESPONSE_CACHE_BYTES. Default: 33554432.")
+    var responseCacheBytes: Int?
+
     @Option(name: .long, help: "Largest JSON request body in bytes (413 above). Env: ZONECTL_MAX_BODY_BYTES. Default: 1048576.")
     var maxBodyBytes: Int?
 
@@ -86,6 +89,7 @@ struct Serve: ParsableCommand {
         http.connectionLimit = try Settings.int(connectionLimit, env: "ZONECTL_CONNECTION_LIMIT", default: 1024, range: 1...100_000)
         http.perIPConnectionLimit = try Settings.int(perIPConnectionLimit, env: "ZONECTL_PER_IP_CONNECTION_LIMIT", default: 256, range: 1...100_000)
         let commitBatchLimit = try Settings.int(commitBatch, env: "ZONECTL_COMMIT_BATCH", default: 32, range: 1...64)
+        let cacheBytes = try Settings.int(responseCacheBytes, env: "ZONECTL_RESPONSE_CACHE_BYTES", default: 32 << 20, range: 0...(1 << 40))
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
         var zoneDefaults = try Settings.zoneDefaults(mname: soaMname, rname: soaRname, nameservers: nameservers)
@@ -94,7 +98,7 @@ struct Serve: ParsableCommand {
         try checkSchema(url: url)
 
         let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: connectionCount))
-        let api = APIService(pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit)
+        let api = APIService(pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit, responseCacheBytes: cacheBytes)
         let server = HTTPServer(configuration: http, handler: api.handle)
         try server.start()
         let threading = http.threads.map { "\($0) threads" } ?? "a thread per connection"

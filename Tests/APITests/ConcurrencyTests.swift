@@ -3,6 +3,8 @@ import HTTPServer
 import Synchronization
 import Testing
 
+@testable import API
+
 /// Serials under concurrent writers over real HTTP: the property hosted DNS lives or dies by.
 @Suite("Serials under concurrency")
 struct ConcurrencyTests {
@@ -58,7 +60,7 @@ struct ConcurrencyTests {
 
     @Test("16 clients × 200 changes on one zone: distinct serials, contiguous journal, nothing lost, one SOA")
     func oneZone() throws {
-        let api = try APIFixture(threads: 4)
+        let api = try APIFixture()
         let acme = try api.createCustomer("acme", quotas: #""max_records_per_zone": 100000"#)
         try api.createZone("busy.example", token: acme.token)
         let (acks, failures) = Self.hammer(api, token: acme.token, zones: ["busy.example."], clients: 16, changes: 200)
@@ -78,7 +80,7 @@ struct ConcurrencyTests {
 
     @Test("16 clients on 16 zones: every zone's serials distinct and journals contiguous")
     func manyZones() throws {
-        let api = try APIFixture(threads: 4)
+        let api = try APIFixture()
         let acme = try api.createCustomer("acme")
         let zones = (0..<16).map { "z\($0).example." }
         for zone in zones { try api.createZone(zone, token: acme.token) }
@@ -89,6 +91,130 @@ struct ConcurrencyTests {
             let serials = acks.filter { $0.zone == zone }.map(\.serial)
             #expect(Set(serials).count == serials.count)
             try Self.checkJournal(api, zone: zone, token: acme.token, expectedChanges: 50)
+        }
+    }
+
+    /// The journal of a zone, oldest first: (serial_from, serial_to, changed_at).
+    static func journal(_ api: APIFixture, zone: String, token: String) throws -> [(from: Int64?, to: Int64, at: String)] {
+        var entries: [(from: Int64?, to: Int64, at: String)] = []
+        var path = "/v1/zones/\(zone)/changes?limit=1000"
+        while true {
+            let body = try api.client.send("GET", path, token: token).json()
+            for item in body["items"]?.arrayValue ?? [] {
+                entries.append((item["serial_from"]?.intValue, try #require(item["serial_to"]?.intValue),
+                                item["changed_at"]?.stringValue ?? ""))
+            }
+            guard let cursor = body["next_cursor"]?.stringValue else { break }
+            path = "/v1/zones/\(zone)/changes?limit=1000&cursor=\(cursor)"
+        }
+        return entries.reversed()
+    }
+
+    enum Attempt: String, Sendable {
+        case add, staleIfMatch, invalidRecord, ruleBroken, noChange
+    }
+
+    struct Answer: Sendable {
+        let attempt: Attempt
+        let name: String
+        let status: Int
+        let serial: Int64?
+        let etag: String?
+    }
+
+    @Test("16 clients on one zone, refusals mixed in: each refused change gets its own 4xx and writes nothing; the others get distinct serials")
+    func refusalsInsideBatches() throws {
+        let api = try APIFixture()
+        let acme = try api.createCustomer("acme", quotas: #""max_records_per_zone": 100000"#)
+        try api.createZone("mixed.example", token: acme.token)
+        let created = try api.serial("mixed.example", token: acme.token)
+        // One change first, so that the creation's ETag is stale for every If-Match below.
+        #expect(try api.patch("mixed.example", token: acme.token, #"[{"action": "add", "name": "seed.mixed.example.", "type": "A", "records": ["192.0.2.9"]}]"#).status == 200)
+        let answers = Mutex<[Answer]>([])
+        let errors = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { client in
+            for round in 0..<40 {
+                let name = "c\(client)-\(round).mixed.example."
+                let attempts: [Attempt] = [.add, .staleIfMatch, .invalidRecord, .ruleBroken, .noChange]
+                let attempt = attempts[(client + round) % attempts.count]
+                do {
+                    let response: APIClient.Response
+                    switch attempt {
+                    case .add:
+                        response = try api.patch("mixed.example", token: acme.token,
+                                                 #"[{"action": "add", "name": "\#(name)", "type": "A", "records": ["192.0.2.1"]}]"#)
+                    case .staleIfMatch:
+                        // The zone's first ETag: long gone once anything committed.
+                        response = try api.patch("mixed.example", token: acme.token,
+                                                 #"[{"action": "add", "name": "\#(name)", "type": "A", "records": ["192.0.2.2"]}]"#,
+                                                 headers: ["If-Match": "\"\(created)\""])
+                    case .invalidRecord:
+                        response = try api.patch("mixed.example", token: acme.token,
+                                                 #"[{"action": "add", "name": "\#(name)", "type": "A", "records": ["not-an-address"]}]"#)
+                    case .ruleBroken:
+                        // A CNAME beside other data at the same name: refused by the zone rules,
+                        // after the change has read the zone inside the batch.
+                        response = try api.patch("mixed.example", token: acme.token,
+                                                 #"[{"action": "add", "name": "\#(name)", "type": "A", "records": ["192.0.2.3"]}, {"action": "add", "name": "\#(name)", "type": "CNAME", "records": ["target.example."]}]"#)
+                    case .noChange:
+                        // Deleting what does not exist changes nothing and must keep the serial.
+                        response = try api.patch("mixed.example", token: acme.token,
+                                                 #"[{"action": "delete", "name": "\#(name)", "type": "TXT"}]"#)
+                    }
+                    let serial = response.status == 200 ? try response.json()["serial"]?.intValue : nil
+                    answers.withLock { $0.append(Answer(attempt: attempt, name: name, status: response.status, serial: serial, etag: response.header("ETag"))) }
+                } catch {
+                    errors.withLock { $0.append("\(name): \(error)") }
+                }
+            }
+        }
+        #expect(errors.withLock { $0 }.isEmpty)
+        let all = answers.withLock { $0 }
+        #expect(all.count == 640)
+        for answer in all {
+            switch answer.attempt {
+            case .add, .noChange: #expect(answer.status == 200, "\(answer)")
+            case .staleIfMatch: #expect(answer.status == 412, "\(answer)")
+            case .invalidRecord, .ruleBroken: #expect(answer.status == 422, "\(answer)")
+            }
+        }
+        let added = all.filter { $0.attempt == .add }
+        let serials = added.compactMap(\.serial)
+        #expect(serials.count == added.count)
+        #expect(Set(serials).count == serials.count, "two changes share a serial")
+        for answer in added { #expect(answer.etag == "\"\(answer.serial ?? -1)\"") }
+
+        // Only the real changes are in the zone and in the journal, one entry each, contiguous.
+        let lines = try api.rrsetLines("mixed.example", token: acme.token)
+        let owners = Set(lines.map { String($0.split(separator: " ")[0]) })
+        #expect(owners == Set(added.map(\.name) + ["seed.mixed.example."]))
+        #expect(!lines.contains { $0.contains(" CNAME ") || $0.contains("192.0.2.2") || $0.contains("192.0.2.3") })
+        let journal = try Self.journal(api, zone: "mixed.example", token: acme.token)
+        #expect(journal.count == added.count + 2)  // + the creation and the seed
+        for (previous, next) in zip(journal, journal.dropFirst()) where next.from != previous.to {
+            Issue.record("journal not contiguous: \(previous.to) then \(next.from.map(String.init) ?? "nil")→\(next.to)")
+            break
+        }
+        #expect(Set(journal.dropFirst(2).map(\.to)) == Set(serials))
+        #expect(try api.serial("mixed.example", token: acme.token) == serials.max())
+        // The batched path did run: some transaction held several of these changes.
+        #expect(api.service.zoneCommits.largestBatch > 1)
+    }
+
+    @Test("with --commit-batch 1 every change has a transaction of its own, and the same guarantees")
+    func unbatched() throws {
+        let api = try APIFixture(commitBatch: 1)
+        let acme = try api.createCustomer("acme")
+        try api.createZone("single.example", token: acme.token)
+        let (acks, failures) = Self.hammer(api, token: acme.token, zones: ["single.example."], clients: 8, changes: 25)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+        #expect(Set(acks.map(\.serial)).count == 200)
+        let journal = try Self.journal(api, zone: "single.example.", token: acme.token)
+        #expect(journal.count == 201)
+        #expect(api.service.zoneCommits.largestBatch == 1)
+        for (previous, next) in zip(journal, journal.dropFirst()) where next.from != previous.to {
+            Issue.record("journal not contiguous: \(previous.to) then \(next.from.map(String.init) ?? "nil")→\(next.to)")
+            break
         }
     }
 }
