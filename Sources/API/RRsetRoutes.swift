@@ -104,11 +104,17 @@ extension APIService {
     func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
                       operations: @escaping (HostedZone, PostgresConnection) throws -> [RRsetOperation],
                       respond: @escaping (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
-        try zoneCommits.submit(zone: Self.commitLane(call)) { db, batch in
-            // The first change of a batch locks the zone; the others find it locked and as the
-            // change before them left it.
-            let zone = try Self.visibleZone(call, row: batch.zone ?? Self.zoneRow(call, on: db, lock: true))
-            batch.zone = zone.row
+        let reference = Self.commitLane(call)
+        let work: ZoneCommitQueue.Work = { db, batch in
+            // The first change of a zone in a batch locks it; later ones find it locked and as
+            // the change before them left it.
+            var row = batch.zone(named: reference)
+            if row == nil, let locked = try Self.lockedZoneWithAccount(call, on: db) {
+                row = locked.zone
+                if let account = locked.account { batch.accounts[account.id] = account }
+            }
+            let zone = try Self.visibleZone(call, row: row)
+            batch.remember(zone.row, named: reference)
             try Self.checkIfMatch(call, zone: zone)
             let planned = try operations(zone, db)
             let account: AccountRow
@@ -123,11 +129,20 @@ extension APIService {
             }
             let editor = ZoneEditor(db: db, zone: zone, account: account, tokenID: call.principal.tokenID)
             let outcome = try editor.commit(planned, replaceAll: replaceAll, kind: kind)
-            batch.zone = outcome.zone.row
+            batch.remember(outcome.zone.row, named: reference)
             var response = try respond(outcome, db)
             response.headers.set("ETag", outcome.zone.etag)
             return response
         }
+        // A whole-zone import can be long: it keeps a transaction of its own rather than hold
+        // up the changes queued behind it.
+        if replaceAll || kind == "import" {
+            return try pool.transaction { db in
+                var alone = ZoneBatchState()
+                return try work(db, &alone)
+            }
+        }
+        return try zoneCommits.submit(zone: reference, work)
     }
 
     /// Which queue a change waits in: the `{zone}` as written, up to case and a trailing dot.

@@ -6,16 +6,21 @@ import Store
 /// Group commit of changes to one zone within this process.
 ///
 /// Changes of one zone serialise on the zone's row lock, and each used to pay for its own
-/// transaction and WAL flush while holding it. Here the changes of one zone that queue up while
-/// a transaction runs are committed together by one thread (the leader) in ONE transaction:
-/// each change still runs its own statements against the state the previous one left (so it
-/// gets its own serial and journal entry, and its own If-Match check), inside a savepoint of its
-/// own, so a change refused with a 4xx is rolled back alone and only its caller sees the error.
-/// Every caller is answered only after the shared COMMIT; if that fails, every caller in the
-/// batch gets the failure. Nothing a client can observe differs from one transaction each.
+/// transaction and WAL flush while holding it. Here the changes that queue up while a
+/// transaction runs are committed together by one thread (the leader) in ONE transaction: each
+/// change still runs its own statements against the state the previous one left (so it gets its
+/// own serial and journal entry, and its own If-Match check), inside a savepoint of its own, so a
+/// change refused with a 4xx is rolled back alone and only its caller sees the error. Every
+/// caller is answered only after the shared COMMIT; if that fails, every caller in the batch
+/// gets the failure. Nothing a client can observe differs from one transaction each.
+///
+/// A batch holds changes of one zone only (as the request named it): batches of different
+/// zones never wait on each other's locks, so they cannot deadlock. (Sharing transactions
+/// across zones saved some CPU here, but a zone named once by name and once by id then lands in
+/// two batches that lock the same zones in different orders: measured, and left out.)
 ///
 /// Callers that wait hold no database connection; only the leader does. When the leader's
-/// batch is done, the first change that queued meanwhile leads the next batch.
+/// batch is done, the first change that queued meanwhile leads the next batch of that zone.
 final class ZoneCommitQueue: @unchecked Sendable {
     typealias Work = (PostgresConnection, inout ZoneBatchState) throws -> HTTPResponse
 
@@ -36,13 +41,6 @@ final class ZoneCommitQueue: @unchecked Sendable {
     private var waiting: [String: [Job]] = [:]
     private var largest = 0
 
-    /// The most changes one transaction has held so far.
-    var largestBatch: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return largest
-    }
-
     /// `maxBatch` bounds the savepoints in one transaction (PostgreSQL tracks up to 64
     /// subtransactions per backend cheaply) and how long one batch holds the zone's lock.
     init(pool: ConnectionPool, maxBatch: Int = 32) {
@@ -50,31 +48,39 @@ final class ZoneCommitQueue: @unchecked Sendable {
         self.maxBatch = max(1, maxBatch)
     }
 
-    /// Runs `work` in a transaction shared with other changes of the zone `key` names, and
-    /// returns its answer (or throws its error) once that transaction committed. `work` may run
-    /// more than once (the transaction is retried on serialization failures and deadlocks) and
-    /// on another thread, while this one waits.
-    func submit(zone key: String, _ work: @escaping Work) throws -> HTTPResponse {
+    /// The most changes one transaction has held so far.
+    var largestBatch: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return largest
+    }
+
+    /// Runs `work` in a transaction shared with other queued changes of the zone `zone` names
+    /// (as the request did, case and trailing dot aside), and returns its answer (or throws its
+    /// error) once that transaction committed. `work` may run more than once (the
+    /// transaction is retried on serialization failures and deadlocks) and on another thread,
+    /// while this one waits.
+    func submit(zone: String, _ work: @escaping Work) throws -> HTTPResponse {
         let job = Job(work)
         lock.lock()
-        if waiting[key] != nil {
-            waiting[key]!.append(job)
+        if waiting[zone] != nil {
+            waiting[zone]!.append(job)
             lock.unlock()
             job.wake.wait()
         } else {
-            waiting[key] = []
+            waiting[zone] = []
             job.leads = true
             lock.unlock()
         }
-        if job.leads { lead(zone: key, first: job) }
+        if job.leads { lead(zone: zone, first: job) }
         return try job.result!.get()
     }
 
-    private func lead(zone key: String, first: Job) {
+    private func lead(zone: String, first: Job) {
         lock.lock()
-        let queued = waiting[key]!
+        let queued = waiting[zone]!
         let joining = queued.prefix(maxBatch - 1)
-        waiting[key] = Array(queued.dropFirst(joining.count))
+        waiting[zone] = Array(queued.dropFirst(joining.count))
         largest = max(largest, joining.count + 1)
         lock.unlock()
 
@@ -87,15 +93,15 @@ final class ZoneCommitQueue: @unchecked Sendable {
 
         lock.lock()
         var next: Job?
-        if let rest = waiting[key], !rest.isEmpty {
+        if let rest = waiting[zone], !rest.isEmpty {
             next = rest[0]
             next?.leads = true
-            waiting[key] = Array(rest.dropFirst())
+            waiting[zone] = Array(rest.dropFirst())
         } else {
-            waiting[key] = nil
+            waiting[zone] = nil
         }
         lock.unlock()
-        for job in batch.dropFirst() { job.wake.signal() }
+        for job in batch where job !== first { job.wake.signal() }
         next?.wake.signal()
     }
 
@@ -134,9 +140,21 @@ final class ZoneCommitQueue: @unchecked Sendable {
 }
 
 /// What the changes of one batch share, valid only inside the batch's transaction: the zone's
-/// row as the last change that committed left it (its lock is held from then on) and accounts
-/// already read (changes never write them). Rolled back with a change that fails.
+/// row as the last change that committed left it (its lock is held from then on), and accounts
+/// already read (changes never write them). Rows are kept by zone id, so a zone named two ways
+/// is still one zone. Rolled back with a change that fails.
 struct ZoneBatchState {
-    var zone: ZoneRow?
+    var zoneIDs: [String: Int64] = [:]
+    var zones: [Int64: ZoneRow] = [:]
     var accounts: [Int64: AccountRow] = [:]
+
+    /// The locked row of the zone `reference` named earlier in this batch, if any.
+    func zone(named reference: String) -> ZoneRow? {
+        zoneIDs[reference].flatMap { zones[$0] }
+    }
+
+    mutating func remember(_ row: ZoneRow, named reference: String) {
+        zoneIDs[reference] = row.id
+        zones[row.id] = row
+    }
 }

@@ -14,11 +14,25 @@ struct ConcurrencyTests {
         let serial: Int64
     }
 
+    /// Runs `body(0..<count)` on threads of their own, all at once (a dispatch pool would run
+    /// only as many as there are cores), and waits for them.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for index in 0..<count {
+            group.enter()
+            Thread {
+                body(index)
+                group.leave()
+            }.start()
+        }
+        group.wait()
+    }
+
     /// Runs `clients` × `changes` PATCHes, each adding one A record at its own name.
     static func hammer(_ api: APIFixture, token: String, zones: [String], clients: Int, changes: Int) -> (acks: [Acknowledged], failures: [String]) {
         let acks = Mutex<[Acknowledged]>([])
         let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: clients) { client in
+        Self.onThreads(clients) { client in
             let zone = zones[client % zones.count]
             for change in 0..<changes {
                 let name = "c\(client)-\(change).\(zone)"
@@ -132,7 +146,7 @@ struct ConcurrencyTests {
         #expect(try api.patch("mixed.example", token: acme.token, #"[{"action": "add", "name": "seed.mixed.example.", "type": "A", "records": ["192.0.2.9"]}]"#).status == 200)
         let answers = Mutex<[Answer]>([])
         let errors = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 16) { client in
+        Self.onThreads(16) { client in
             for round in 0..<40 {
                 let name = "c\(client)-\(round).mixed.example."
                 let attempts: [Attempt] = [.add, .staleIfMatch, .invalidRecord, .ruleBroken, .noChange]
@@ -216,5 +230,47 @@ struct ConcurrencyTests {
             Issue.record("journal not contiguous: \(previous.to) then \(next.from.map(String.init) ?? "nil")→\(next.to)")
             break
         }
+    }
+
+    @Test("4 zones, each named by name by some clients and by id by others: per-zone serials distinct, journals contiguous")
+    func zonesNamedTwoWays() throws {
+        let api = try APIFixture()
+        let acme = try api.createCustomer("acme")
+        let names = (0..<4).map { "lane\($0).example." }
+        var references: [String] = []
+        for name in names {
+            let id = try #require(try api.createZone(name, token: acme.token)["id"]?.intValue)
+            // The same zone both ways: a batch must see one zone, not two.
+            references += [name, String(id)]
+        }
+        let serials = Mutex<[String: [Int64]]>([:])
+        let failures = Mutex<[String]>([])
+        let ways = references
+        Self.onThreads(16) { client in
+            let zone = names[client % names.count]
+            // Per zone, two clients name it by name and two by id.
+            let reference = ways[2 * (client % names.count) + (client / names.count) % 2]
+            for change in 0..<25 {
+                let owner = "c\(client)-\(change).\(zone)"
+                do {
+                    let response = try api.patch(reference, token: acme.token, #"[{"action": "add", "name": "\#(owner)", "type": "A", "records": ["192.0.2.1"]}]"#)
+                    guard response.status == 200, let serial = try response.json()["serial"]?.intValue else {
+                        failures.withLock { $0.append("\(owner) via \(reference): \(response.status) \(response.text)") }
+                        continue
+                    }
+                    serials.withLock { $0[zone, default: []].append(serial) }
+                } catch {
+                    failures.withLock { $0.append("\(owner): \(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(5))")
+        for name in names {
+            let zoneSerials = serials.withLock { $0[name] ?? [] }
+            #expect(zoneSerials.count == 100)
+            #expect(Set(zoneSerials).count == zoneSerials.count, "two changes of \(name) share a serial")
+            try Self.checkJournal(api, zone: name, token: acme.token, expectedChanges: 100)
+        }
+        #expect(api.service.zoneCommits.largestBatch > 1)
     }
 }
