@@ -42,6 +42,9 @@ public final class PostgresConnection: @unchecked Sendable {
         var succeededCommands = 0
         /// Whether LISTEN was used, so the pool can unsubscribe before reusing the connection.
         var listening = false
+        /// The BEGIN of a transaction not yet sent: it goes out with the transaction's first
+        /// statement, in the same round trip.
+        var pendingBegin: String?
     }
 
     /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
@@ -122,13 +125,60 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let types = parameters.map(\.typeOID)
         let name = try preparedName(sql: sql, types: types)
+        let begin = takePendingBegin()
         return try run { connection in
             Self.withOptionalCStrings(texts) { values in
+                if let begin {
+                    return pipelined(connection, begin: begin) { connection in
+                        if let name {
+                            return PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+                        }
+                        return PQsendQueryParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
+                    }
+                }
                 if let name {
                     return PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
                 }
                 return PQexecParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
             }
+        }
+    }
+
+    /// Sends `begin` and the statement `send` queues in one round trip (libpq's pipeline mode)
+    /// and returns the statement's result, or BEGIN's when BEGIN failed; nil when libpq could
+    /// not send them (the connection is then marked broken).
+    private func pipelined(_ connection: OpaquePointer, begin: String, _ send: (OpaquePointer) -> Int32) -> OpaquePointer? {
+        guard PQenterPipelineMode(connection) == 1 else { return nil }
+        var results: [OpaquePointer] = []
+        if PQsendQueryParams(connection, begin, 0, nil, nil, nil, nil, 0) == 1, send(connection) == 1,
+           PQpipelineSync(connection) == 1 {
+            // Each statement's results end with a NULL; the pipeline ends with its sync result.
+            var nulls = 0
+            while nulls < 3 {
+                guard let result = PQgetResult(connection) else {
+                    if PQstatus(connection) != CONNECTION_OK { break }
+                    nulls += 1
+                    continue
+                }
+                nulls = 0
+                if PQresultStatus(result) == PGRES_PIPELINE_SYNC {
+                    PQclear(result)
+                    break
+                }
+                results.append(result)
+            }
+        }
+        if PQexitPipelineMode(connection) != 1 { markBroken() }
+        guard let first = results.first else { return nil }
+        let chosen = PQresultStatus(first) == PGRES_COMMAND_OK && results.count > 1 ? results[1] : first
+        for result in results where result != chosen { PQclear(result) }
+        return chosen
+    }
+
+    private func takePendingBegin() -> String? {
+        state.withLock { state in
+            defer { state.pendingBegin = nil }
+            return state.pendingBegin
         }
     }
 
@@ -175,7 +225,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// (PQexec). Meant for migrations; outside a transaction the script runs as one implicit
     /// transaction.
     public func execute(_ sql: String) throws {
-        _ = try run { connection in PQexec(connection, sql) }
+        let script = takePendingBegin().map { "\($0); \(sql)" } ?? sql
+        _ = try run { connection in PQexec(connection, script) }
     }
 
     // MARK: Transactions
@@ -214,16 +265,21 @@ public final class PostgresConnection: @unchecked Sendable {
     private func transactionOnce<T>(
         isolation: TransactionIsolation?, _ body: (PostgresConnection) throws -> T
     ) throws -> T {
-        try execute(isolation?.sql ?? "BEGIN")
-        state.withLock { $0.transactionDepth = 1 }
+        // Sent with the body's first statement, saving a round trip.
+        state.withLock {
+            $0.pendingBegin = isolation?.sql ?? "BEGIN"
+            $0.transactionDepth = 1
+        }
         defer { state.withLock { $0.transactionDepth = 0 } }
         let value: T
         do {
             value = try body(self)
         } catch {
-            rollBackQuietly("ROLLBACK")
+            // Nothing to roll back when nothing was sent.
+            if takePendingBegin() == nil { rollBackQuietly("ROLLBACK") }
             throw error
         }
+        if takePendingBegin() != nil { return value }
         // A COMMIT that fails (e.g. a serialization failure found at commit) has already ended
         // the transaction on the server; nothing to roll back.
         try execute("COMMIT")

@@ -417,4 +417,38 @@ struct PostgresConnectionTests {
         #expect(try db.query(fresh, [.int(2)]).rows.first?["n"] == "2")
         #expect(try db.query(fresh, [.int(3)]).rows.first?["n"] == "3")
     }
+
+    @Test("BEGIN travels with a transaction's first statement: isolation, rollback on failure and empty bodies still behave")
+    func beginSentWithFirstStatement() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE kept (n bigint PRIMARY KEY)")
+        // The isolation level asked for is the one the first statement runs under.
+        let level = try db.transaction(isolation: .repeatableRead) { db in
+            try db.query("SELECT current_setting('transaction_isolation') AS level", []).rows.first?["level"]
+        }
+        #expect(level == "repeatable read")
+        // A first statement that fails inside the transaction: nothing stays, the connection works.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.query("INSERT INTO kept VALUES ($1), ($1)", [.int(1)])
+            }
+        }
+        // A failure after some work rolls that work back.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.query("INSERT INTO kept VALUES ($1)", [.int(2)])
+                try db.query("INSERT INTO kept VALUES ($1)", [.int(2)])
+            }
+        }
+        // A body that sends nothing commits nothing and leaves no transaction open.
+        try db.transaction { _ in }
+        #expect(throws: DatabaseError.self) { try db.execute("SAVEPOINT probe") }  // only inside a transaction
+        try db.transaction { db in try db.query("INSERT INTO kept VALUES ($1)", [.int(3)]) }
+        // A savepoint as the first command nests inside the pending BEGIN.
+        try db.transaction { db in
+            try db.transaction { db in try db.query("INSERT INTO kept VALUES ($1)", [.int(4)]) }
+        }
+        #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM kept", []).rows.first?["ns"] == "3,4")
+    }
 }
