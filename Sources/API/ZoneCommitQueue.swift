@@ -117,8 +117,10 @@ final class ZoneCommitQueue: @unchecked Sendable {
                 for (index, job) in batch.enumerated() {
                     // Never released: each change nests in the one before, which costs nothing
                     // at this depth and saves a round trip per change.
+                    // Sent with the change's first statement; a change refused before it sends
+                    // any statement needs neither the savepoint nor a rollback to it.
                     let savepoint = "zonectl_change\(index)"
-                    try db.execute("SAVEPOINT \(savepoint)")
+                    try db.executeWithNext("SAVEPOINT \(savepoint)")
                     let before = state
                     do {
                         results.append(.success(try job.work!(db, &state)))
@@ -126,7 +128,7 @@ final class ZoneCommitQueue: @unchecked Sendable {
                         // The whole transaction is lost or must be retried: not this job's alone.
                         throw error
                     } catch {
-                        try db.execute("ROLLBACK TO SAVEPOINT \(savepoint)")
+                        if !db.withdraw("SAVEPOINT \(savepoint)") { try db.execute("ROLLBACK TO SAVEPOINT \(savepoint)") }
                         state = before
                         results.append(.failure(error))
                     }

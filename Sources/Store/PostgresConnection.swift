@@ -45,6 +45,8 @@ public final class PostgresConnection: @unchecked Sendable {
         /// The BEGIN of a transaction not yet sent: it goes out with the transaction's first
         /// statement, in the same round trip.
         var pendingBegin: String?
+        /// Parameterless commands (savepoints) held back the same way, after `pendingBegin`.
+        var deferred: [String] = []
     }
 
     /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
@@ -125,11 +127,11 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let types = parameters.map(\.typeOID)
         let name = try preparedName(sql: sql, types: types)
-        let begin = takePendingBegin()
+        let held = takeHeldCommands()
         return try run { connection in
             Self.withOptionalCStrings(texts) { values in
-                if let begin {
-                    return pipelined(connection, begin: begin) { connection in
+                if !held.isEmpty {
+                    return pipelined(connection, first: held) { connection in
                         if let name {
                             return PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
                         }
@@ -144,13 +146,13 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends `begin` and the statement `send` queues in one round trip (libpq's pipeline mode)
-    /// and returns the statement's result, or BEGIN's when BEGIN failed; nil when libpq could
-    /// not send them (the connection is then marked broken).
-    private func pipelined(_ connection: OpaquePointer, begin: String, _ send: (OpaquePointer) -> Int32) -> OpaquePointer? {
+    /// Sends the commands `first` and the statement `send` queues in one round trip (libpq's
+    /// pipeline mode) and returns the statement's result, or that of the first command that
+    /// failed; nil when libpq could not send them (the connection is then marked broken).
+    private func pipelined(_ connection: OpaquePointer, first: [String], _ send: (OpaquePointer) -> Int32) -> OpaquePointer? {
         guard PQenterPipelineMode(connection) == 1 else { return nil }
         var results: [OpaquePointer] = []
-        if PQsendQueryParams(connection, begin, 0, nil, nil, nil, nil, 0) == 1, send(connection) == 1,
+        if first.allSatisfy({ PQsendQueryParams(connection, $0, 0, nil, nil, nil, nil, 0) == 1 }), send(connection) == 1,
            PQpipelineSync(connection) == 1 {
             // Each statement's results end with a NULL; the pipeline ends with its sync result.
             var nulls = 0
@@ -169,8 +171,8 @@ public final class PostgresConnection: @unchecked Sendable {
             }
         }
         if PQexitPipelineMode(connection) != 1 { markBroken() }
-        guard let first = results.first else { return nil }
-        let chosen = PQresultStatus(first) == PGRES_COMMAND_OK && results.count > 1 ? results[1] : first
+        guard !results.isEmpty else { return nil }
+        let chosen = results.first { PQresultStatus($0) != PGRES_COMMAND_OK } ?? results[results.count - 1]
         for result in results where result != chosen { PQclear(result) }
         return chosen
     }
@@ -179,6 +181,37 @@ public final class PostgresConnection: @unchecked Sendable {
         state.withLock { state in
             defer { state.pendingBegin = nil }
             return state.pendingBegin
+        }
+    }
+
+    /// The held-back BEGIN and deferred commands, in order, now no longer held.
+    private func takeHeldCommands() -> [String] {
+        state.withLock { state in
+            defer {
+                state.pendingBegin = nil
+                state.deferred = []
+            }
+            return (state.pendingBegin.map { [$0] } ?? []) + state.deferred
+        }
+    }
+
+    /// Holds back a parameterless command (a `SAVEPOINT`) inside a transaction so that it goes
+    /// out with the next statement, in the same round trip. Outside a transaction it runs now.
+    public func executeWithNext(_ sql: String) throws {
+        let held = state.withLock { state -> Bool in
+            guard state.transactionDepth > 0 else { return false }
+            state.deferred.append(sql)
+            return true
+        }
+        if !held { try execute(sql) }
+    }
+
+    /// Drops `sql` if `executeWithNext` still holds it; true when it was never sent.
+    public func withdraw(_ sql: String) -> Bool {
+        state.withLock { state in
+            guard let index = state.deferred.lastIndex(of: sql) else { return false }
+            state.deferred.remove(at: index)
+            return true
         }
     }
 
@@ -225,7 +258,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// (PQexec). Meant for migrations; outside a transaction the script runs as one implicit
     /// transaction.
     public func execute(_ sql: String) throws {
-        let script = takePendingBegin().map { "\($0); \(sql)" } ?? sql
+        let script = (takeHeldCommands() + [sql]).joined(separator: "; ")
         _ = try run { connection in PQexec(connection, script) }
     }
 
@@ -276,10 +309,16 @@ public final class PostgresConnection: @unchecked Sendable {
             value = try body(self)
         } catch {
             // Nothing to roll back when nothing was sent.
+            state.withLock { $0.deferred = [] }
             if takePendingBegin() == nil { rollBackQuietly("ROLLBACK") }
             throw error
         }
-        if takePendingBegin() != nil { return value }
+        if takePendingBegin() != nil {
+            state.withLock { $0.deferred = [] }
+            return value
+        }
+        // Savepoints never used need not reach the server.
+        state.withLock { $0.deferred = [] }
         // A COMMIT that fails (e.g. a serialization failure found at commit) has already ended
         // the transaction on the server; nothing to roll back.
         try execute("COMMIT")
