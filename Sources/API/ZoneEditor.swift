@@ -9,7 +9,9 @@ import ZoneData
 /// Every change runs inside the caller's transaction, after `ZoneRepository.lock`: the row lock
 /// orders concurrent changes of one zone, so each reads the serial the previous one committed
 /// and the zone never has two contents under one serial. A change that changes nothing writes
-/// nothing and keeps the serial (clients re-sending a desired state rely on that).
+/// nothing and keeps the serial (clients re-sending a desired state rely on that). It does not
+/// wake `zone_changed` listeners: its callers do that once their transaction committed
+/// (`ZoneCommitQueue.notify`), so the commit does not hold PostgreSQL's notify lock.
 struct ZoneEditor {
     let db: PostgresConnection
     let zone: HostedZone

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Store
 import Synchronization
 import Testing
 
@@ -142,8 +143,12 @@ struct ConcurrencyTests {
         let acme = try api.createCustomer("acme", quotas: #""max_records_per_zone": 100000"#)
         try api.createZone("mixed.example", token: acme.token)
         let created = try api.serial("mixed.example", token: acme.token)
+        let zoneID = try #require(try api.client.send("GET", "/v1/zones/mixed.example", token: acme.token).json()["id"]?.intValue)
         // One change first, so that the creation's ETag is stale for every If-Match below.
         #expect(try api.patch("mixed.example", token: acme.token, #"[{"action": "add", "name": "seed.mixed.example.", "type": "A", "records": ["192.0.2.9"]}]"#).status == 200)
+        let listener = try PostgresConnection(conninfo: api.conninfo)
+        defer { listener.close() }
+        try listener.listen("zone_changed")
         let answers = Mutex<[Answer]>([])
         let errors = Mutex<[String]>([])
         Self.onThreads(16) { client in
@@ -211,6 +216,14 @@ struct ConcurrencyTests {
         }
         #expect(Set(journal.dropFirst(2).map(\.to)) == Set(serials))
         #expect(try api.serial("mixed.example", token: acme.token) == serials.max())
+        // Listeners heard of every committed change, once, after its commit, and of nothing else.
+        var heard: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while heard.count < serials.count && Date() < deadline {
+            heard += try listener.notifications(timeoutSeconds: 2).map(\.payload)
+        }
+        heard += try listener.notifications(timeoutSeconds: 0.3).map(\.payload)
+        #expect(heard.sorted() == serials.map { "\(zoneID) \($0)" }.sorted())
         // The batched path did run: some transaction held several of these changes.
         #expect(api.service.zoneCommits.largestBatch > 1)
     }
