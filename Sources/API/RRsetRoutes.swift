@@ -130,7 +130,9 @@ extension APIService {
             let editor = ZoneEditor(db: db, zone: zone, account: account, tokenID: call.principal.tokenID)
             let outcome = try editor.commit(planned, replaceAll: replaceAll, kind: kind)
             batch.remember(outcome.zone.row, named: reference)
-            if outcome.changed { batch.notifications.append("\(outcome.zone.id) \(outcome.zone.serial.rawValue)") }
+            if outcome.changed {
+                batch.notifications.append(ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue)))
+            }
             var response = try respond(outcome, db)
             response.headers.set("ETag", outcome.zone.etag)
             return response
@@ -138,16 +140,12 @@ extension APIService {
         // A whole-zone import can be long: it keeps a transaction of its own rather than hold
         // up the changes queued behind it.
         if replaceAll || kind == "import" {
-            var notifications: [String] = []
-            let response = try pool.transaction { db in
+            return try pool.transaction { db in
                 var alone = ZoneBatchState()
                 let response = try work(db, &alone)
-                notifications = alone.notifications
+                try alone.notifyAfterCommit(on: db)
                 return response
             }
-            // Only reached once the transaction committed.
-            ZoneCommitQueue.notify(notifications, pool: pool)
-            return response
         }
         return try zoneCommits.submit(zone: reference, work)
     }

@@ -105,30 +105,16 @@ final class ZoneCommitQueue: @unchecked Sendable {
         next?.wake.signal()
     }
 
-    /// One transaction for the batch; one result per job, in order. Listeners are woken once
-    /// it committed.
+    /// One transaction for the batch; one result per job, in order. Listeners hear of the
+    /// changes that committed, with the COMMIT.
     private func commit(_ batch: [Job]) -> [Result<HTTPResponse, any Error>] {
-        var notifications: [String] = []
-        let results = commitOnce(batch, notifications: &notifications)
-        Self.notify(notifications, pool: pool)
-        return results
-    }
-
-    /// Wakes `zone_changed` listeners for changes that committed. A failure here loses only the
-    /// early wake-up (the propagation sweep finds the change), never the change: it is ignored.
-    static func notify(_ notifications: [String], pool: ConnectionPool) {
-        guard !notifications.isEmpty else { return }
-        _ = try? pool.withConnection { db in try ZoneChangeRepository.notify(notifications, on: db) }
-    }
-
-    private func commitOnce(_ batch: [Job], notifications: inout [String]) -> [Result<HTTPResponse, any Error>] {
         do {
             return try pool.transaction { db in
                 var state = ZoneBatchState()
                 // Alone, a change needs no savepoint: its failure rolls back the transaction.
                 if batch.count == 1 {
                     let response = try batch[0].work!(db, &state)
-                    notifications = state.notifications
+                    try state.notifyAfterCommit(on: db)
                     return [.success(response)]
                 }
                 var results: [Result<HTTPResponse, any Error>] = []
@@ -152,11 +138,10 @@ final class ZoneCommitQueue: @unchecked Sendable {
                         results.append(.failure(error))
                     }
                 }
-                notifications = state.notifications
+                try state.notifyAfterCommit(on: db)
                 return results
             }
         } catch {
-            notifications = []  // nothing committed
             return batch.map { _ in .failure(error) }
         }
     }
@@ -170,12 +155,18 @@ struct ZoneBatchState {
     var zoneIDs: [String: Int64] = [:]
     var zones: [Int64: ZoneRow] = [:]
     var accounts: [Int64: AccountRow] = [:]
-    /// `zone_changed` payloads of the changes made, to send once the batch committed.
-    var notifications: [String] = []
+    /// Announcements of the changes made, to send with the batch's COMMIT.
+    var notifications: [(channel: String, payload: String)] = []
 
     /// The locked row of the zone `reference` named earlier in this batch, if any.
     func zone(named reference: String) -> ZoneRow? {
         zoneIDs[reference].flatMap { zones[$0] }
+    }
+
+    /// Hands the notifications of the changes that stayed to the connection, to go out with
+    /// the COMMIT.
+    func notifyAfterCommit(on db: PostgresConnection) throws {
+        for (channel, payload) in notifications { try db.notifyAfterCommit(channel: channel, payload: payload) }
     }
 
     mutating func remember(_ row: ZoneRow, named reference: String) {

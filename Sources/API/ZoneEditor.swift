@@ -10,8 +10,8 @@ import ZoneData
 /// orders concurrent changes of one zone, so each reads the serial the previous one committed
 /// and the zone never has two contents under one serial. A change that changes nothing writes
 /// nothing and keeps the serial (clients re-sending a desired state rely on that). It does not
-/// wake `zone_changed` listeners: its callers do that once their transaction committed
-/// (`ZoneCommitQueue.notify`), so the commit does not hold PostgreSQL's notify lock.
+/// wake `zone_changed` listeners: its callers do, with the COMMIT
+/// (`PostgresConnection.notifyAfterCommit`), once they know which changes stayed.
 struct ZoneEditor {
     let db: PostgresConnection
     let zone: HostedZone

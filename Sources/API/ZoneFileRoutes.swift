@@ -134,23 +134,22 @@ extension APIService {
             settings.serialPolicy = policy
         }
         let (operations, notes) = try Self.importOperations(call.http.body, zone: name, defaultTTL: zoneDefaults.defaultTTL)
-        var notifications: [String] = []
-        let response = try pool.transaction { db in
+        return try pool.transaction { db in
             let created = try createZone(ZoneCreation(name: name, accountID: accountID, settings: settings), call: call, on: db)
             guard let account = try AccountRepository.find(id: accountID, on: db) else {
                 throw StoredData.Corrupt("account \(accountID) vanished inside its own transaction")
             }
             let outcome = try ZoneEditor(db: db, zone: created, account: account, tokenID: call.principal.tokenID)
                 .commit(operations, replaceAll: true, kind: "import")
-            notifications = outcome.changed ? ["\(outcome.zone.id) \(outcome.zone.serial.rawValue)"] : []
+            if outcome.changed {
+                let (channel, payload) = ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue))
+                try db.notifyAfterCommit(channel: channel, payload: payload)
+            }
             var response = Self.importResponse(201, outcome: outcome, skipped: notes)
             response.headers.set("Location", "/v1/zones/\(outcome.zone.row.name)")
             response.headers.set("ETag", outcome.zone.etag)
             return response
         }
-        // ZoneEditor leaves waking listeners to after the commit.
-        ZoneCommitQueue.notify(notifications, pool: pool)
-        return response
     }
 
     /// The zone as RFC 1035 text: SOA, apex NS, then every RRset in canonical order, read from

@@ -58,7 +58,12 @@ public enum ZoneChangeRepository {
     /// A change's writes after its old RRsets are deleted, in one round trip: inserts its new
     /// records, moves the zone to the change's serial and record count and appends the journal
     /// entry. The zone as it now is; nil if it is gone. Unlike `append` it does not notify: the
-    /// caller sends `notify` after the commit (see there).
+    /// caller does, with `PostgresConnection.notifyAfterCommit` (see there for why).
+    /// The channel and payload that announce a committed change.
+    public static func notification(zoneID: Int64, serial: Int64) -> (channel: String, payload: String) {
+        ("zone_changed", "\(zoneID) \(serial)")
+    }
+
     public static func commit(_ change: NewZoneChange, inserting records: [RecordRow], recordCount: Int64,
                               on db: PostgresConnection) throws -> ZoneRow? {
         var inline = records
@@ -90,19 +95,6 @@ public enum ZoneChangeRepository {
                    change.tokenID.map(PostgresParameter.text) ?? .null, .text(change.kind),
                    .text(change.removedJSON), .text(change.addedJSON)])
         return try result.rows.first.map(ZoneRepository.zoneRow(from:))
-    }
-
-    /// Wakes `zone_changed` listeners for committed changes ("zone_id serial" each), in one
-    /// round trip outside any transaction. A transaction that notifies holds PostgreSQL's
-    /// notify lock from its commit until the commit's WAL flush ends, so notifying transactions
-    /// of different zones committed one flush after another; notifying after the commit leaves
-    /// the flushes free to overlap. Listeners only wake early (a periodic sweep is the safety
-    /// net), so a notification lost to a crash between commit and this call costs a delay.
-    public static func notify(_ payloads: [String], on db: PostgresConnection) throws {
-        guard !payloads.isEmpty else { return }
-        _ = try db.query(
-            "SELECT count(pg_notify('zone_changed', p)) AS n FROM unnest(string_to_array($1, E'\\n')) AS p",
-            [.text(payloads.joined(separator: "\n"))])
     }
 
     /// Entries newest first, before the entry `beforeID` when given.
