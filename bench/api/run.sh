@@ -368,7 +368,14 @@ zonectl_commit=$(git -C "$repo" rev-parse --short HEAD)
 [[ -z $(git -C "$repo" status --porcelain -- bench/api) ]] || zonectl_commit="$zonectl_commit (bench/api modified)"
 zonectl_built=$(date -u -r "$zonectl" +%Y-%m-%dT%H:%MZ)
 zonectl_shown=${ZONECTL:+$zonectl}
-if [[ $threads == 0 ]]; then threading="a thread per connection"; busy_of=""; else threading="a pool of $threads threads"; busy_of=" of $threads"; fi
+if [[ $threads == 0 ]]; then
+    # Every connection has its own thread: "busy threads" would only count connections.
+    threading="a thread per connection"; busy_of=""; a_zbusy=-; b_zbusy=-; c_zbusy=-
+else
+    threading="a pool of $threads threads"; busy_of=" of $threads"
+fi
+few_row="| pgbench -N -c$db_connections | PostgreSQL | $pgbench_few_tps | | | | $pgbench_few_cpu | | | zonectl's $db_connections connections' ceiling (latency average $pgbench_few_latency ms) |"
+[[ $db_connections == "$connections" ]] && few_row=""
 zonectl_shown=${zonectl_shown:-.build/release/zonectl}
 
 section="<!-- bench/api:start -->
@@ -414,7 +421,7 @@ whatever --threads says; with a thread per connection (--threads 0) each connect
 | (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $c_zcpu | $c_zbusy$busy_of | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
 | (c) GET 1,000 RRsets | PowerDNS | $c_p | $c_p50 | $c_p99 | $(errors "$c_pbad" "$c_pstatus" "$c_psock") | $c_pcpu | | | |
 | pgbench -N -c$connections | PostgreSQL | $pgbench_tps | | | | $pgbench_cpu | | | ceiling (latency average $pgbench_latency ms) |
-| pgbench -N -c$db_connections | PostgreSQL | $pgbench_few_tps | | | | $pgbench_few_cpu | | | zonectl's $db_connections connections' ceiling (latency average $pgbench_few_latency ms) |
+$few_row
 
 One response in (c) is $c_zbytes bytes from zonectl and $c_pbytes bytes from PowerDNS.
 
