@@ -350,7 +350,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// same round trip as its COMMIT, and not at all if it does not commit. Unlike NOTIFY inside
     /// the transaction, the commit does not hold PostgreSQL's notify lock through its WAL flush
     /// (which makes notifying transactions commit one after another); the price is that a crash
-    /// between the two loses the notification. Outside a transaction it is sent now.
+    /// between the two loses the notification. Outside a transaction it is sent now. Rolling
+    /// back to a savepoint does not withdraw it: queue only what is certain to commit.
     public func notifyAfterCommit(channel: String, payload: String) throws {
         let held = state.withLock { state -> Bool in
             guard state.transactionDepth > 0 else { return false }
