@@ -34,8 +34,10 @@ BEGIN
             SET target_serial = EXCLUDED.target_serial, attempts = 0,
                 next_attempt = CASE WHEN f.written_serial IS NOT DISTINCT FROM f.target_serial
                                     THEN now() ELSE LEAST(f.next_attempt, now()) END;
-        PERFORM pg_notify('zone_file', NEW.zone_id::text);
     END IF;
+    -- No pg_notify here: a transaction that notifies holds PostgreSQL's notify lock through its
+    -- commit, which serialises every change. Writers wake on the API's zone_changed, sent
+    -- after the commit.
     RETURN NULL;
 END $$;
 
@@ -47,7 +49,6 @@ BEGIN
     IF TG_OP = 'DELETE' AND OLD.kind = 'primary' THEN
         INSERT INTO zone_file_removals (name) VALUES (OLD.name)
         ON CONFLICT (name) DO UPDATE SET next_attempt = now(), attempts = 0;
-        PERFORM pg_notify('zone_file', 'removed');
     ELSIF TG_OP = 'INSERT' THEN
         -- created again before its old file went: the new zone's file replaces it
         DELETE FROM zone_file_removals WHERE name = NEW.name;

@@ -9,18 +9,25 @@ public final class APIService: Sendable {
     let router = Router()
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
+    let zoneCommits: ZoneCommitQueue
+    let rrsetPages: ResponseCache
     let requests = RequestCounters()
     let rateLimiter: RateLimiter?
     let publicMetrics: Bool
 
+    /// `commitBatch`: most changes of one zone committed in one transaction (1: each alone).
+    /// `responseCacheBytes`: memory for finished RRset pages (0: none).
     /// `rateLimit`: requests a second per token and the burst allowed (nil: no limit).
     /// `publicMetrics`: whether `/metrics` answers without an operator token.
-    public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder,
+    public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder, commitBatch: Int = 32,
+                responseCacheBytes: Int = 32 << 20,
                 rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.pool = pool
         self.zoneDefaults = zoneDefaults
         self.log = log
+        zoneCommits = ZoneCommitQueue(pool: pool, maxBatch: commitBatch)
+        rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)
         rateLimiter = rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) }
         self.publicMetrics = publicMetrics
         registerHealthRoutes()

@@ -6,34 +6,22 @@ import ZoneData
 /// `/v1/zones/{zone}/rrsets…`: reading RRsets, changing one, and the atomic batch.
 extension APIService {
     func registerRRsetRoutes() {
-        route("GET", "/v1/zones/{zone}/rrsets") { [pool] call in
+        route("GET", "/v1/zones/{zone}/rrsets") { [pool, rrsetPages] call in
             let page = try PageRequest(call.http)
             return try pool.withConnection { db in
-                let zone = try Self.visibleZone(call, on: db)
-                var ownerKey: [UInt8]?
-                if let text = call.http.query("name") {
-                    do throws(RuleMessage) { ownerKey = try RRsetRequest.owner(text, in: zone.name).ownerKey } catch {
-                        throw Problems.invalidQuery("name", error.message)
-                    }
+                // A page is a function of the zone's content, named by its serial, and of the
+                // request's path and query: answered from the cache after one cheap read.
+                let seen = try Self.visibleZone(call, on: db)
+                if let cached = rrsetPages.response(for: Self.pageKey(call, zone: seen)) { return cached }
+                // One snapshot for the zone and its records, so the ETag (and the cache key)
+                // names the version the page shows.
+                return try db.transaction(isolation: .repeatableRead) { db in
+                    let zone = try Self.visibleZone(call, on: db)
+                    var response = try Self.rrsetPage(call, page: page, zone: zone, on: db)
+                    response.headers.set("ETag", zone.etag)
+                    rrsetPages.store(response, for: Self.pageKey(call, zone: zone))
+                    return response
                 }
-                var type: Int64?
-                if let text = call.http.query("type") {
-                    do throws(RuleMessage) { type = Int64(try RRsetRequest.type(text).rawValue) } catch { throw Problems.invalidQuery("type", error.message) }
-                }
-                let after = try page.after.map { key throws(HTTPProblem) -> RRsetKey in
-                    let parts = key.split(separator: "/")
-                    guard parts.count == 2, let bytes = Self.bytes(fromHex: String(parts[0])), let type = Int64(parts[1]) else {
-                        throw Problems.invalidQuery("cursor", "is not a cursor this server issued")
-                    }
-                    return RRsetKey(ownerKey: bytes, type: type)
-                }
-                let rows = try RecordRepository.rrsetPage(
-                    zoneID: zone.id, after: after, ownerKey: ownerKey, type: type, limit: page.limit + 1, on: db)
-                let rrsets = try StoredData.rrsets(rows)
-                var response = page.response(call.http, rows: rrsets, key: { "\(Self.hex($0.owner.ownerKey))/\($0.type.rawValue)" },
-                                             render: RRsetRequest.json)
-                response.headers.set("ETag", zone.etag)
-                return response
             }
         }
 
@@ -109,24 +97,101 @@ extension APIService {
         }
     }
 
-    /// Runs one change of a zone in one transaction: lock the zone, check `If-Match`, build the
-    /// operations (which may read the locked zone), commit them, answer.
+    /// Runs one change of a zone: lock the zone, check `If-Match`, build the operations (which
+    /// may read the locked zone), commit them, answer. The change shares its transaction with
+    /// other changes of the zone queued at the same time (`ZoneCommitQueue`), each in its own
+    /// savepoint with its own serial; the answer goes out once that transaction committed.
     func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
-                      operations: (HostedZone, PostgresConnection) throws -> [RRsetOperation],
-                      respond: (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
-        try pool.transaction { db in
-            let zone = try Self.visibleZone(call, on: db, lock: true)
+                      operations: @escaping (HostedZone, PostgresConnection) throws -> [RRsetOperation],
+                      respond: @escaping (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
+        let reference = Self.commitLane(call)
+        let work: ZoneCommitQueue.Work = { db, batch in
+            // The first change of a zone in a batch locks it; later ones find it locked and as
+            // the change before them left it.
+            var row = batch.zone(named: reference)
+            if row == nil, let locked = try Self.lockedZoneWithAccount(call, on: db) {
+                row = locked.zone
+                if let account = locked.account { batch.accounts[account.id] = account }
+            }
+            let zone = try Self.visibleZone(call, row: row)
+            batch.remember(zone.row, named: reference)
             try Self.checkIfMatch(call, zone: zone)
             let planned = try operations(zone, db)
-            guard let account = try AccountRepository.find(id: zone.row.accountID, on: db) else {
-                throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
+            let account: AccountRow
+            if let known = batch.accounts[zone.row.accountID] {
+                account = known
+            } else {
+                guard let found = try AccountRepository.find(id: zone.row.accountID, on: db) else {
+                    throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
+                }
+                batch.accounts[found.id] = found
+                account = found
             }
             let editor = ZoneEditor(db: db, zone: zone, account: account, tokenID: call.principal.tokenID)
             let outcome = try editor.commit(planned, replaceAll: replaceAll, kind: kind)
+            batch.remember(outcome.zone.row, named: reference)
+            if outcome.changed {
+                batch.notifications.append(ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue)))
+            }
             var response = try respond(outcome, db)
             response.headers.set("ETag", outcome.zone.etag)
             return response
         }
+        // A whole-zone import can be long: it keeps a transaction of its own rather than hold
+        // up the changes queued behind it.
+        if replaceAll || kind == "import" {
+            return try pool.transaction { db in
+                var alone = ZoneBatchState()
+                let response = try work(db, &alone)
+                try alone.notifyAfterCommit(on: db)
+                return response
+            }
+        }
+        return try zoneCommits.submit(zone: reference, work)
+    }
+
+    /// Which queue a change waits in: the `{zone}` as written, up to case and a trailing dot.
+    /// A zone named once by name and once by id gets two queues; its row lock still orders them.
+    static func commitLane(_ call: Call) -> String {
+        var reference = call.parameter("zone").lowercased()
+        if reference.count > 1 && reference.hasSuffix(".") { reference.removeLast() }
+        return reference
+    }
+
+    /// `GET …/rrsets`: one page of RRsets (no ETag; the caller adds it).
+    static func rrsetPage(_ call: Call, page: PageRequest, zone: HostedZone, on db: PostgresConnection) throws -> HTTPResponse {
+        var ownerKey: [UInt8]?
+        if let text = call.http.query("name") {
+            do throws(RuleMessage) { ownerKey = try RRsetRequest.owner(text, in: zone.name).ownerKey } catch {
+                throw Problems.invalidQuery("name", error.message)
+            }
+        }
+        var type: Int64?
+        if let text = call.http.query("type") {
+            do throws(RuleMessage) { type = Int64(try RRsetRequest.type(text).rawValue) } catch { throw Problems.invalidQuery("type", error.message) }
+        }
+        let after = try page.after.map { key throws(HTTPProblem) -> RRsetKey in
+            let parts = key.split(separator: "/")
+            guard parts.count == 2, let bytes = Self.bytes(fromHex: String(parts[0])), let type = Int64(parts[1]) else {
+                throw Problems.invalidQuery("cursor", "is not a cursor this server issued")
+            }
+            return RRsetKey(ownerKey: bytes, type: type)
+        }
+        let rows = try RecordRepository.rrsetPage(
+            zoneID: zone.id, after: after, ownerKey: ownerKey, type: type, limit: page.limit + 1, on: db)
+        let rrsets = try StoredData.rrsets(rows)
+        return page.response(call.http, rows: rrsets, key: { "\(Self.hex($0.owner.ownerKey))/\($0.type.rawValue)" },
+                             render: RRsetRequest.json)
+    }
+
+    /// What an RRset page depends on: the zone's version, and the path and query (the `Link`
+    /// header repeats them).
+    static func pageKey(_ call: Call, zone: HostedZone) -> String {
+        var key = "\(zone.id) \(zone.serial.rawValue) \(PageRequest.percentEncode(call.http.path))"
+        for item in call.http.queryItems {
+            key += " \(PageRequest.percentEncode(item.name))=\(PageRequest.percentEncode(item.value))"
+        }
+        return key
     }
 
     static func changeSummary(_ outcome: ZoneEditor.Outcome) -> JSONValue {

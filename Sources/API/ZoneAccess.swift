@@ -9,18 +9,37 @@ extension APIService {
     /// may not see is answered exactly like one that does not exist, so customers cannot probe
     /// for each other's domains.
     static func visibleZone(_ call: Call, on db: PostgresConnection, lock: Bool = false) throws -> HostedZone {
+        try visibleZone(call, row: zoneRow(call, on: db, lock: lock))
+    }
+
+    /// The zone `{zone}` names, visible or not; nil when there is none.
+    static func zoneRow(_ call: Call, on db: PostgresConnection, lock: Bool) throws -> ZoneRow? {
         let reference = call.parameter("zone")
-        let notFound = Problems.notFound("no zone '\(reference)' is visible to this token")
-        let row: ZoneRow?
         if let id = Int64(reference), id > 0 {
-            row = lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
+            return lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
         } else if let name = try? DomainName(userInput: reference) {
-            row = lock ? try ZoneRepository.lock(name: name.description, on: db) : try ZoneRepository.find(name: name.description, on: db)
-        } else {
-            row = nil
+            return lock ? try ZoneRepository.lock(name: name.description, on: db) : try ZoneRepository.find(name: name.description, on: db)
         }
+        return nil
+    }
+
+    /// `zoneRow(…, lock: true)` that also reads the zone's account in the same round trip.
+    static func lockedZoneWithAccount(_ call: Call, on db: PostgresConnection) throws -> (zone: ZoneRow, account: AccountRow?)? {
+        let reference = call.parameter("zone")
+        if let id = Int64(reference), id > 0 {
+            return try ZoneRepository.lockWithAccount(id: id, on: db)
+        } else if let name = try? DomainName(userInput: reference) {
+            return try ZoneRepository.lockWithAccount(name: name.description, on: db)
+        }
+        return nil
+    }
+
+    /// `row` as the zone of this call, if the token may see it.
+    static func visibleZone(_ call: Call, row: ZoneRow?) throws -> HostedZone {
         // A pool's catalog is the service's own: no route shows or changes it as a zone.
-        guard let row, !row.isCatalog, call.principal.canSee(zone: row) else { throw notFound }
+        guard let row, !row.isCatalog, call.principal.canSee(zone: row) else {
+            throw Problems.notFound("no zone '\(call.parameter("zone"))' is visible to this token")
+        }
         return try HostedZone(row)
     }
 

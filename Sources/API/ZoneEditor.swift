@@ -9,7 +9,9 @@ import ZoneData
 /// Every change runs inside the caller's transaction, after `ZoneRepository.lock`: the row lock
 /// orders concurrent changes of one zone, so each reads the serial the previous one committed
 /// and the zone never has two contents under one serial. A change that changes nothing writes
-/// nothing and keeps the serial (clients re-sending a desired state rely on that).
+/// nothing and keeps the serial (clients re-sending a desired state rely on that). It does not
+/// wake `zone_changed` listeners: its callers do, with the COMMIT
+/// (`PostgresConnection.notifyAfterCommit`), once they know which changes stayed.
 struct ZoneEditor {
     let db: PostgresConnection
     let zone: HostedZone
@@ -91,14 +93,15 @@ struct ZoneEditor {
                 "the zone would hold \(recordCount) records, above this account's limit of \(account.maxRecordsPerZone) records per zone")
         }
 
-        try RecordRepository.replace(zoneID: zone.id, deleting: deleteKeys, inserting: insertRows, on: db)
+        try RecordRepository.replace(zoneID: zone.id, deleting: deleteKeys, inserting: [], on: db)
         let serial = zone.policy.next(after: zone.serial, now: Date())
-        guard let row = try ZoneRepository.setSerial(id: zone.id, serial: Int64(serial.rawValue), recordCount: recordCount, on: db) else {
+        // New records, serial, record count and journal entry in one round trip.
+        let change = NewZoneChange(
+            zoneID: zone.id, serialFrom: Int64(zone.serial.rawValue), serialTo: Int64(serial.rawValue), tokenID: tokenID,
+            kind: kind, removedJSON: Self.journalJSON(removed), addedJSON: Self.journalJSON(added))
+        guard let row = try ZoneChangeRepository.commit(change, inserting: insertRows, recordCount: recordCount, on: db) else {
             throw StoredData.Corrupt("zone \(zone.id) vanished inside its own transaction")
         }
-        try ZoneChangeRepository.append(NewZoneChange(
-            zoneID: zone.id, serialFrom: Int64(zone.serial.rawValue), serialTo: Int64(serial.rawValue), tokenID: tokenID,
-            kind: kind, removedJSON: Self.journalJSON(removed), addedJSON: Self.journalJSON(added)), on: db)
         return Outcome(zone: try HostedZone(row), changed: true, removed: removed, added: added)
     }
 

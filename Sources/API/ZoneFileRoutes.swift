@@ -141,6 +141,10 @@ extension APIService {
             }
             let outcome = try ZoneEditor(db: db, zone: created, account: account, tokenID: call.principal.tokenID)
                 .commit(operations, replaceAll: true, kind: "import")
+            if outcome.changed {
+                let (channel, payload) = ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue))
+                try db.notifyAfterCommit(channel: channel, payload: payload)
+            }
             var response = Self.importResponse(201, outcome: outcome, skipped: notes)
             response.headers.set("Location", "/v1/zones/\(outcome.zone.row.name)")
             response.headers.set("ETag", outcome.zone.etag)

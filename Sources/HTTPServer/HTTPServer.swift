@@ -4,8 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// An HTTP/1.1 server on libmicrohttpd: a pool of worker threads, each polling its connections
-/// with epoll and running the handler synchronously for complete requests (body included).
+/// An HTTP/1.1 server on libmicrohttpd: one thread per connection (or a fixed pool of worker
+/// threads polling their connections with epoll), running the handler synchronously for
+/// complete requests (body included).
 ///
 /// Request bodies are limited per route (413 before reading when `Content-Length` is too big,
 /// 413 after reading and dropping the rest of a chunked upload); idle connections are cut after
@@ -50,11 +51,13 @@ public final class HTTPServer: @unchecked Sendable {
 
         let socket = try ListeningSocket.open(host: configuration.host, port: configuration.port,
                                               backlog: Int32(clamping: max(128, configuration.connectionLimit)))
-        let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_USE_ITC.rawValue
-            | MHD_USE_ERROR_LOG.rawValue
+        // Thread per connection cannot use epoll (libmicrohttpd refuses the pair): it polls.
+        let perConnection = configuration.threads == nil
+        let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_USE_ERROR_LOG.rawValue
+            | (perConnection ? MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_POLL.rawValue : MHD_USE_EPOLL.rawValue)
         let started = zonectl_mhd_start(
             flags, socket.fd,
-            UInt32(clamping: max(1, configuration.threads)),
+            UInt32(clamping: max(perConnection ? 0 : 1, configuration.threads ?? 0)),
             UInt32(clamping: max(0, configuration.connectionTimeoutSeconds)),
             UInt32(clamping: max(1, configuration.connectionLimit)),
             UInt32(clamping: max(0, configuration.perIPConnectionLimit)),
@@ -63,7 +66,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard let started else {
             close(socket.fd)
             throw HTTPServerError(
-                "libmicrohttpd would not start on \(configuration.host):\(socket.port) (threads \(configuration.threads), connection limit \(configuration.connectionLimit)); see the messages above")
+                "libmicrohttpd would not start on \(configuration.host):\(socket.port) (threads \(configuration.threads.map(String.init) ?? "one per connection"), connection limit \(configuration.connectionLimit)); see the messages above")
         }
         daemon = started
         listenFD = socket.fd

@@ -7,8 +7,12 @@ public struct HTTPServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 lets the kernel pick a free port; read it back from `HTTPServer.boundPort`.
     public var port: UInt16 = 8080
-    /// Worker threads; each runs handlers synchronously.
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// nil (the default): one thread per connection, which runs that connection's handlers
+    /// synchronously. A number: a fixed pool of that many threads, each polling its share of the
+    /// connections with epoll; a connection stays on the thread that accepted it, so with
+    /// handlers that block (on the database) a pool much smaller than the number of clients
+    /// leaves requests queued behind each other while CPU sits idle.
+    public var threads: Int? = nil
     /// Largest request body accepted when `bodyLimit` gives no answer for the route.
     public var maxBodyBytes: Int = 1 << 20
     /// Per-route body limit (e.g. larger for zone imports); nil means `maxBodyBytes`.

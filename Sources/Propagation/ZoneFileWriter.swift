@@ -59,7 +59,7 @@ public final class ZoneFileWriter: @unchecked Sendable {
 
     public func start() {
         threads.spawn("zone-files") { [self] in loop() }
-        threads.listen(conninfo: conninfo, channels: ["zone_file"], log: log)
+        threads.listen(conninfo: conninfo, channels: ["zone_changed"], log: log)
     }
 
     public func stop() {

@@ -86,10 +86,24 @@ public enum AccountRepository {
     }
 
     static func account(from row: PostgresRow) throws -> AccountRow {
+        try account(from: row, prefix: "")
+    }
+
+    static func account(from row: PostgresRow, prefix: String) throws -> AccountRow {
         AccountRow(
-            id: try row.int("id"), name: try row.string("name"), maxZones: try row.int("max_zones"),
-            maxRecordsPerZone: try row.int("max_records_per_zone"), minTTL: try row.int("min_ttl"),
-            createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
+            id: try row.int(prefix + "id"), name: try row.string(prefix + "name"), maxZones: try row.int(prefix + "max_zones"),
+            maxRecordsPerZone: try row.int(prefix + "max_records_per_zone"), minTTL: try row.int(prefix + "min_ttl"),
+            createdAt: try row.string(prefix + "created_at"), updatedAt: try row.string(prefix + "updated_at"))
+    }
+
+    /// `columns` of the table aliased `table`, each named with `prefix` (for joins).
+    static func prefixedColumns(table: String, prefix: String) -> String {
+        """
+        \(table).id AS \(prefix)id, \(table).name AS \(prefix)name, \(table).max_zones AS \(prefix)max_zones,
+        \(table).max_records_per_zone AS \(prefix)max_records_per_zone, \(table).min_ttl AS \(prefix)min_ttl,
+        to_char(\(table).created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS \(prefix)created_at,
+        to_char(\(table).updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS \(prefix)updated_at
+        """
     }
 
     static func optionalInt(_ value: Int64?) -> PostgresParameter {

@@ -3,8 +3,7 @@ import Foundation
 public struct PoolConfiguration: Sendable {
     /// A `postgresql://` URL or `key=value` pairs, as libpq takes them.
     public var conninfo: String
-    /// Most connections open at once. The server sizes it to its HTTP worker threads, so a
-    /// request does not wait for a connection.
+    /// Most connections open at once; beyond that, callers wait (`acquireTimeoutSeconds`).
     public var size: Int
     public var connectTimeoutSeconds: Int = 5
     /// How long a caller waits for a free connection before failing with `.unavailable`.

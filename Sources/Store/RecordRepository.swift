@@ -31,16 +31,22 @@ public struct RRsetKey: Sendable, Hashable {
 public enum RecordRepository {
     static let columns = "owner, owner_key, type, ttl, rdata"
 
+    /// The records of zone $1 at the owner key `k.hex`: an index probe per owner whatever the
+    /// statistics say (OFFSET 0 keeps the planner from merging it into a scan of the whole
+    /// zone, which it chose while the zone's rows were newer than its statistics).
+    static let probe = "SELECT \(columns) FROM records WHERE zone_id = $1 AND owner_key = decode(k.hex, 'hex') OFFSET 0"
+
     /// Every record at the given owners.
     public static func records(zoneID: Int64, ownerKeys: [[UInt8]], on db: PostgresConnection) throws -> [RecordRow] {
         guard !ownerKeys.isEmpty else { return [] }
         let result = try db.query(
             """
-            SELECT \(columns) FROM records
-            WHERE zone_id = $1 AND owner_key = ANY (SELECT decode(k, 'hex') FROM unnest(string_to_array($2, E'\\n')) AS k)
-            ORDER BY owner_key, type, rdata
+            SELECT r.owner, r.owner_key, r.type, r.ttl, r.rdata
+            FROM unnest(string_to_array($2, E'\\n')) AS k(hex),
+                 LATERAL (\(probe)) r
+            ORDER BY r.owner_key, r.type, r.rdata
             """,
-            [.int(zoneID), .text(ownerKeys.map(hex).joined(separator: "\n"))])
+            [.int(zoneID), .text(Set(ownerKeys.map(hex)).joined(separator: "\n"))])
         return try result.rows.map(recordRow(from:))
     }
 
@@ -64,12 +70,13 @@ public enum RecordRepository {
         guard !ownerKeys.isEmpty else { return [] }
         let result = try db.query(
             """
-            SELECT \(columns) FROM records
-            WHERE zone_id = $1 AND type = $3
-              AND owner_key = ANY (SELECT decode(k, 'hex') FROM unnest(string_to_array($2, E'\\n')) AS k)
-            ORDER BY owner_key, type, rdata
+            SELECT r.owner, r.owner_key, r.type, r.ttl, r.rdata
+            FROM unnest(string_to_array($2, E'\\n')) AS k(hex),
+                 LATERAL (\(probe)) r
+            WHERE r.type = $3
+            ORDER BY r.owner_key, r.type, r.rdata
             """,
-            [.int(zoneID), .text(ownerKeys.map(hex).joined(separator: "\n")), .int(type)])
+            [.int(zoneID), .text(Set(ownerKeys.map(hex)).joined(separator: "\n")), .int(type)])
         return try result.rows.map(recordRow(from:))
     }
 
@@ -119,9 +126,7 @@ public enum RecordRepository {
         // Large imports go in slices so no single parameter grows without bound.
         var start = 0
         while start < records.count {
-            let slice = records[start..<min(start + 20_000, records.count)]
-            // Each hex field carries a leading "x": an empty RDATA would otherwise be an empty
-            // string, which string_to_array drops when it is the only element.
+            let slice = records[start..<min(start + insertSlice, records.count)]
             _ = try db.query(
                 """
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
@@ -129,13 +134,22 @@ public enum RecordRepository {
                 FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
                             string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
                 """,
-                [.int(zoneID), .text(slice.map(\.owner).joined(separator: "\n")),
-                 .text(slice.map { "x" + hex($0.ownerKey) }.joined(separator: "\n")),
-                 .text(slice.map { String($0.type) }.joined(separator: ",")),
-                 .text(slice.map { String($0.ttl) }.joined(separator: ",")),
-                 .text(slice.map { "x" + hex($0.rdata) }.joined(separator: "\n"))])
+                [.int(zoneID)] + insertParameters(slice))
             start += slice.count
         }
+    }
+
+    static let insertSlice = 20_000
+
+    /// `$2…$6` of an insert from unnest: owners, keys, types, TTLs, RDATA. Each hex field carries
+    /// a leading "x": an empty RDATA would otherwise be an empty string, which string_to_array
+    /// drops when it is the only element.
+    static func insertParameters(_ records: some Collection<RecordRow>) -> [PostgresParameter] {
+        [.text(records.map(\.owner).joined(separator: "\n")),
+         .text(records.map { "x" + hex($0.ownerKey) }.joined(separator: "\n")),
+         .text(records.map { String($0.type) }.joined(separator: ",")),
+         .text(records.map { String($0.ttl) }.joined(separator: ",")),
+         .text(records.map { "x" + hex($0.rdata) }.joined(separator: "\n"))]
     }
 
     static func recordRow(from row: PostgresRow) throws -> RecordRow {

@@ -55,6 +55,48 @@ public enum ZoneChangeRepository {
              .text(change.removedJSON), .text(change.addedJSON)])
     }
 
+    /// A change's writes after its old RRsets are deleted, in one round trip: inserts its new
+    /// records, moves the zone to the change's serial and record count and appends the journal
+    /// entry. The zone as it now is; nil if it is gone. Unlike `append` it does not notify: the
+    /// caller does, with `PostgresConnection.notifyAfterCommit` (see there for why).
+    /// The channel and payload that announce a committed change.
+    public static func notification(zoneID: Int64, serial: Int64) -> (channel: String, payload: String) {
+        ("zone_changed", "\(zoneID) \(serial)")
+    }
+
+    public static func commit(_ change: NewZoneChange, inserting records: [RecordRow], recordCount: Int64,
+                              on db: PostgresConnection) throws -> ZoneRow? {
+        var inline = records
+        if records.count > RecordRepository.insertSlice {
+            // Large imports keep their sliced inserts.
+            try RecordRepository.replace(zoneID: change.zoneID, deleting: [], inserting: records, on: db)
+            inline = []
+        }
+        let result = try db.query(
+            """
+            WITH added AS (
+                INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
+                SELECT $1, o, decode(substr(k, 2), 'hex'), t::int, l::int, decode(substr(r, 2), 'hex')
+                FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
+                            string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
+            ), zone AS (
+                UPDATE zones SET serial = $8, record_count = $9, updated_at = now() WHERE id = $1
+                RETURNING \(ZoneRepository.columns)
+            ), entry AS (
+                INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
+                SELECT id, $7, serial, $10, $11, $12::jsonb, $13::jsonb FROM zone
+                RETURNING zone_id, serial_to
+            )
+            SELECT zone.*, (SELECT count(*) FROM entry) AS journaled
+            FROM zone
+            """,
+            [.int(change.zoneID)] + RecordRepository.insertParameters(inline)
+                + [change.serialFrom.map(PostgresParameter.int) ?? .null, .int(change.serialTo), .int(recordCount),
+                   change.tokenID.map(PostgresParameter.text) ?? .null, .text(change.kind),
+                   .text(change.removedJSON), .text(change.addedJSON)])
+        return try result.rows.first.map(ZoneRepository.zoneRow(from:))
+    }
+
     /// Entries newest first, before the entry `beforeID` when given.
     public static func list(zoneID: Int64, beforeID: Int64?, limit: Int, on db: PostgresConnection) throws -> [ZoneChangeRow] {
         let result = try db.query(

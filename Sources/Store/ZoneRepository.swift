@@ -126,6 +126,22 @@ public enum ZoneRepository {
         try db.query("SELECT \(columns) FROM zones WHERE name = $1 FOR UPDATE", [.text(name)]).rows.first.map(zoneRow(from:))
     }
 
+    /// `lock(id:)` or `lock(name:)` (whichever is given) that also reads the zone's account, in
+    /// one round trip; only the zone's row is locked. The account is nil if it is missing.
+    public static func lockWithAccount(id: Int64? = nil, name: String? = nil,
+                                       on db: PostgresConnection) throws -> (zone: ZoneRow, account: AccountRow?)? {
+        let row = try db.query(
+            """
+            SELECT z.*, \(AccountRepository.prefixedColumns(table: "a", prefix: "account_row_"))
+            FROM (SELECT \(columns) FROM zones WHERE \(id == nil ? "name" : "id") = $1 FOR UPDATE) z
+            LEFT JOIN accounts a ON a.id = z.account_id
+            """,
+            [id.map(PostgresParameter.int) ?? name.map(PostgresParameter.text) ?? .null]).rows.first
+        guard let row else { return nil }
+        let account = row["account_row_id"] == nil ? nil : try AccountRepository.account(from: row, prefix: "account_row_")
+        return (try zoneRow(from: row), account)
+    }
+
     /// Zones in byte order of their names (collation "C": the same on every database locale,
     /// so cursors stay valid) after `afterName`.
     public static func list(_ filter: ZoneFilter, afterName: String?, limit: Int, on db: PostgresConnection) throws -> [ZoneRow] {

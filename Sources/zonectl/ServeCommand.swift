@@ -24,8 +24,17 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "PostgreSQL URL or conninfo. Env: DATABASE_URL.")
     var databaseURL: String?
 
-    @Option(name: .long, help: "HTTP worker threads; each owns one database connection. Env: ZONECTL_THREADS. Default: number of cores.")
+    @Option(name: .long, help: "HTTP worker threads in a fixed pool, each polling its share of the connections; 0 gives every connection a thread of its own. Env: ZONECTL_THREADS. Default: 0.")
     var threads: Int?
+
+    @Option(name: .long, help: "Most PostgreSQL connections open at once; a request waits for a free one. Env: ZONECTL_DATABASE_CONNECTIONS. Default: 16, or --threads if larger.")
+    var databaseConnections: Int?
+
+    @Option(name: .long, help: "Most queued changes of one zone committed together in one transaction, each still with its own serial and journal entry (1 commits each alone). Env: ZONECTL_COMMIT_BATCH. Default: 32.")
+    var commitBatch: Int?
+
+    @Option(name: .long, help: "Memory in bytes for finished RRset pages, reused while their zone's serial stays the same (0 turns it off). Env: ZONECTL_RESPONSE_CACHE_BYTES. Default: 33554432.")
+    var responseCacheBytes: Int?
 
     @Option(name: .long, help: "Largest JSON request body in bytes (413 above). Env: ZONECTL_MAX_BODY_BYTES. Default: 1048576.")
     var maxBodyBytes: Int?
@@ -107,7 +116,12 @@ struct Serve: ParsableCommand {
         var http = HTTPServerConfiguration()
         http.host = Settings.string(host, env: "ZONECTL_HOST") ?? "127.0.0.1"
         http.port = UInt16(try Settings.int(port, env: "ZONECTL_PORT", default: 8080, range: 0...65535))
-        http.threads = try Settings.int(threads, env: "ZONECTL_THREADS", default: ProcessInfo.processInfo.activeProcessorCount, range: 1...256)
+        let threadCount = try Settings.int(threads, env: "ZONECTL_THREADS", default: 0, range: 0...256)
+        http.threads = threadCount == 0 ? nil : threadCount
+        // Handlers block on PostgreSQL, so the machine's cores say little about how many
+        // requests are worth running at once; connections cost the server a backend each.
+        let connectionCount = try Settings.int(
+            databaseConnections, env: "ZONECTL_DATABASE_CONNECTIONS", default: max(16, threadCount), range: 1...1000)
         http.maxBodyBytes = try Settings.int(maxBodyBytes, env: "ZONECTL_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(1 << 30))
         let importLimit = try Settings.int(maxImportBytes, env: "ZONECTL_MAX_IMPORT_BYTES", default: 64 << 20, range: 1024...(1 << 32))
         http.bodyLimit = APIService.bodyLimit(importBytes: importLimit)
@@ -135,6 +149,8 @@ struct Serve: ParsableCommand {
         } else if Settings.string(afterWrite, env: "ZONECTL_AFTER_WRITE") != nil {
             throw SettingError("--after-write needs --zone-dir: it runs after a zone file is written there")
         }
+        let commitBatchLimit = try Settings.int(commitBatch, env: "ZONECTL_COMMIT_BATCH", default: 32, range: 1...64)
+        let cacheBytes = try Settings.int(responseCacheBytes, env: "ZONECTL_RESPONSE_CACHE_BYTES", default: 32 << 20, range: 0...(1 << 40))
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
         let requestsPerSecond = try Settings.int(rateLimit, env: "ZONECTL_RATE_LIMIT", default: 100, range: 0...1_000_000)
@@ -144,10 +160,9 @@ struct Serve: ParsableCommand {
 
         try checkSchema(url: url)
 
-        // One connection per worker thread: a request never waits for a connection.
-        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: http.threads))
+        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: connectionCount))
         let api = APIService(
-            pool: pool, zoneDefaults: zoneDefaults,
+            pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit, responseCacheBytes: cacheBytes,
             rateLimit: requestsPerSecond > 0 ? (Double(requestsPerSecond), Double(2 * requestsPerSecond)) : nil,
             publicMetrics: !metricsPrivate)
         let server = HTTPServer(configuration: http, handler: api.handle)
@@ -158,7 +173,8 @@ struct Serve: ParsableCommand {
         let fileWriter = try zoneFiles.map { try ZoneFileWriter(configuration: $0, conninfo: url, log: log) }
         fileWriter?.start()
         try server.start()
-        log("zonectl serving http://\(http.host):\(server.boundPort) with \(http.threads) threads")
+        let threading = http.threads.map { "\($0) threads" } ?? "a thread per connection"
+        log("zonectl serving http://\(http.host):\(server.boundPort) with \(threading), \(connectionCount) database connections")
         if let zoneFiles { log("zonectl writing zone files to \(zoneFiles.directory)") }
         log("zonectl transfer server on \(transfer.host) port \(transferServer.boundPort) (UDP and TCP): make it the primary of each pool server, e.g. BIND `primaries { \(transfer.host) port \(transferServer.boundPort); };`")
 

@@ -10,6 +10,7 @@ import Store
 final class APIFixture: @unchecked Sendable {
     let conninfo: String
     let pool: ConnectionPool
+    let service: APIService
     let server: HTTPServer
     let client: APIClient
     let operatorToken: String
@@ -18,15 +19,20 @@ final class APIFixture: @unchecked Sendable {
         .deletingLastPathComponent().deletingLastPathComponent()
     static let migrationsDirectory = repositoryRoot.appendingPathComponent("migrations").path
 
-    init(cluster: PostgresCluster? = nil, threads: Int = 4, connectTimeoutSeconds: Int = 5,
+    /// `threads` nil gives each connection a thread and the pool 16 connections, as `serve` does
+    /// by default; a number makes a fixed pool of that many threads and database connections.
+    init(cluster: PostgresCluster? = nil, threads: Int? = nil, connectTimeoutSeconds: Int = 5,
+         commitBatch: Int = 32, responseCacheBytes: Int = 32 << 20,
          rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true) throws {
         let cluster = try cluster ?? PostgresCluster.shared()
         conninfo = try cluster.createDatabase()
         _ = try Migrator(set: MigrationSet(directory: Self.migrationsDirectory)).migrate(conninfo: conninfo)
-        var poolConfiguration = PoolConfiguration(conninfo: conninfo, size: threads)
+        var poolConfiguration = PoolConfiguration(conninfo: conninfo, size: threads ?? 16)
         poolConfiguration.connectTimeoutSeconds = connectTimeoutSeconds
         pool = ConnectionPool(configuration: poolConfiguration)
-        let api = APIService(pool: pool, rateLimit: rateLimit, publicMetrics: publicMetrics, log: { _ in })
+        let api = APIService(pool: pool, commitBatch: commitBatch, responseCacheBytes: responseCacheBytes,
+                             rateLimit: rateLimit, publicMetrics: publicMetrics, log: { _ in })
+        service = api
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         configuration.threads = threads

@@ -280,8 +280,11 @@ func withServer(
         }
     }
 
-    @Test func slowClientIsCutOffByTheConnectionTimeout() throws {
-        try withServer(configure: { $0.connectionTimeoutSeconds = 1 }, handler: Self.echoRouter().handle) { client, _ in
+    /// Both threading models: a fixed pool of 2, and one thread per connection (nil).
+    static let threadings: [Int?] = [2, nil]
+
+    @Test(arguments: threadings) func slowClientIsCutOffByTheConnectionTimeout(threads: Int?) throws {
+        try withServer(configure: { $0.connectionTimeoutSeconds = 1; $0.threads = threads }, handler: Self.echoRouter().handle) { client, _ in
             let started = Date()
             // Half a request header, then silence: the server must hang up, not wait forever.
             let received = try client.sendRaw(Array("GET /v1/zones/a HTTP/1.1\r\nHost: exa".utf8), timeoutSeconds: 10)
@@ -294,10 +297,10 @@ func withServer(
         }
     }
 
-    @Test func gracefulShutdownFinishesInFlightRequestsAndRefusesNewOnes() throws {
+    @Test(arguments: threadings) func gracefulShutdownFinishesInFlightRequestsAndRefusesNewOnes(threads: Int?) throws {
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
-        configuration.threads = 2
+        configuration.threads = threads
         configuration.accessLog = nil
         let entered = DispatchSemaphore(value: 0)
         let server = HTTPServer(configuration: configuration) { request in
@@ -332,10 +335,10 @@ func withServer(
         #expect(throws: HTTPTestClientError.self) { try client.send("GET", "/after", timeoutSeconds: 5) }
     }
 
-    @Test func graceExpiresForHandlersThatTakeTooLong() throws {
+    @Test(arguments: threadings) func graceExpiresForHandlersThatTakeTooLong(threads: Int?) throws {
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
-        configuration.threads = 2
+        configuration.threads = threads
         configuration.accessLog = nil
         let entered = DispatchSemaphore(value: 0)
         let server = HTTPServer(configuration: configuration) { _ in
@@ -431,6 +434,28 @@ func withServer(
             let responses = try calls.map { try $0.wait() }
             #expect(responses.allSatisfy { $0.status == 200 })
             #expect(Set(responses.compactMap { try? JSONValue.parse($0.body)["n"]?.stringValue }) == Set((0..<64).map(String.init)))
+        }
+    }
+
+    /// Handlers that block (on a database, say) must not queue behind each other: with a thread
+    /// per connection, 16 keep-alive clients all have a handler running at the same moment,
+    /// which a pool of 2 threads cannot do.
+    @Test func threadPerConnectionRunsEveryConnectionsHandlerAtOnce() throws {
+        let arrived = Mutex(0)
+        let allIn = DispatchSemaphore(value: 0)
+        try withServer(configure: { $0.threads = nil }, handler: { _ in
+            let count = arrived.withLock { value -> Int in
+                value += 1
+                return value
+            }
+            if count == 16 { for _ in 0..<16 { allIn.signal() } }
+            let together = allIn.wait(timeout: .now() + 10) == .success
+            return .json(200, ["together": .bool(together)])
+        }) { client, _ in
+            let calls = (0..<16).map { _ in BackgroundCall { try client.send("GET", "/block", timeoutSeconds: 30) } }
+            let responses = try calls.map { try $0.wait() }
+            #expect(responses.allSatisfy { $0.status == 200 })
+            #expect(responses.allSatisfy { (try? JSONValue.parse($0.body)["together"]) == .bool(true) })
         }
     }
 

@@ -387,4 +387,110 @@ struct PostgresConnectionTests {
         }
         #expect(missing.message.contains("does_not_exist"))
     }
+
+    @Test("a statement run twice is prepared once and then run by name; a failed transaction still reports its own error")
+    func repeatedStatementsArePrepared() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE counted (n bigint, label text)")
+        let insert = "INSERT INTO counted VALUES ($1, $2)"
+        for n in 1...5 { try db.query(insert, [.int(Int64(n)), .text("row \(n)")]) }
+        // NULLs go through the same prepared statement (their type is left to the server too).
+        try db.query(insert, [.null, .null])
+        try db.query(insert, [.null, .null])
+        let rows = try db.query("SELECT count(*) AS n, count(label) AS labelled, sum(n) AS total FROM counted").rows
+        #expect(rows[0]["n"] == "7")
+        #expect(rows[0]["labelled"] == "5")
+        #expect(rows[0]["total"] == "15")
+        let prepared = try db.query("SELECT statement FROM pg_prepared_statements WHERE statement = $1", [.text(insert)]).rows
+        #expect(prepared.count == 1)
+
+        // Inside a failed transaction a new statement cannot be prepared: the caller still gets
+        // PostgreSQL's own refusal, and the connection works after the rollback.
+        let fresh = "SELECT n FROM counted WHERE n = $1"
+        try db.query(fresh, [.int(1)])
+        try db.execute("BEGIN")
+        #expect(throws: DatabaseError.self) { try db.query("SELECT 1 / 0") }
+        let refused = #expect(throws: DatabaseError.self) { try db.query(fresh, [.int(2)]) }
+        #expect(refused?.sqlState == "25P02")
+        try db.execute("ROLLBACK")
+        #expect(try db.query(fresh, [.int(2)]).rows.first?["n"] == "2")
+        #expect(try db.query(fresh, [.int(3)]).rows.first?["n"] == "3")
+    }
+
+    @Test("BEGIN travels with a transaction's first statement: isolation, rollback on failure and empty bodies still behave")
+    func beginSentWithFirstStatement() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE kept (n bigint PRIMARY KEY)")
+        // The isolation level asked for is the one the first statement runs under.
+        let level = try db.transaction(isolation: .repeatableRead) { db in
+            try db.query("SELECT current_setting('transaction_isolation') AS level", []).rows.first?["level"]
+        }
+        #expect(level == "repeatable read")
+        // A first statement that fails inside the transaction: nothing stays, the connection works.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.query("INSERT INTO kept VALUES ($1), ($1)", [.int(1)])
+            }
+        }
+        // A failure after some work rolls that work back.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.query("INSERT INTO kept VALUES ($1)", [.int(2)])
+                try db.query("INSERT INTO kept VALUES ($1)", [.int(2)])
+            }
+        }
+        // A body that sends nothing commits nothing and leaves no transaction open.
+        try db.transaction { _ in }
+        #expect(throws: DatabaseError.self) { try db.execute("SAVEPOINT probe") }  // only inside a transaction
+        try db.transaction { db in try db.query("INSERT INTO kept VALUES ($1)", [.int(3)]) }
+        // A savepoint as the first command nests inside the pending BEGIN.
+        try db.transaction { db in
+            try db.transaction { db in try db.query("INSERT INTO kept VALUES ($1)", [.int(4)]) }
+        }
+        #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM kept", []).rows.first?["ns"] == "3,4")
+    }
+
+    @Test("notifyAfterCommit: heard once the transaction commits, never when it rolls back or its COMMIT rolls back")
+    func notificationsFollowTheCommit() throws {
+        let conninfo = try freshDatabase()
+        let listener = try PostgresConnection(conninfo: conninfo)
+        let db = try PostgresConnection(conninfo: conninfo)
+        defer {
+            listener.close()
+            db.close()
+        }
+        try listener.listen("zone_changed")
+        try db.execute("CREATE TABLE t (n int PRIMARY KEY)")
+
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.query("INSERT INTO t VALUES (1)")
+                try db.notifyAfterCommit(channel: "zone_changed", payload: "rolled back")
+                try db.query("INSERT INTO t VALUES (1)")
+            }
+        }
+        // A body that swallows a failed statement: its COMMIT is a rollback, so no notification.
+        try db.transaction { db in
+            try db.notifyAfterCommit(channel: "zone_changed", payload: "failed inside")
+            _ = try? db.query("SELECT 1 / 0")
+        }
+        try db.transaction { db in
+            try db.query("INSERT INTO t VALUES (2)")
+            try db.notifyAfterCommit(channel: "zone_changed", payload: "7 1001")
+            try db.notifyAfterCommit(channel: "zone_changed", payload: "8 2002")
+            // Before the commit, nobody hears anything.
+            #expect(try listener.notifications(timeoutSeconds: 0.3).isEmpty)
+        }
+        try db.transaction { db in
+            try db.notifyAfterCommit(channel: "zone_changed", payload: "two\nlines")
+        }
+        var heard: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while heard.count < 3 && Date() < deadline { heard += try listener.notifications(timeoutSeconds: 2).map(\.payload) }
+        heard += try listener.notifications(timeoutSeconds: 0.3).map(\.payload)
+        #expect(heard == ["7 1001", "8 2002", "two\nlines"])
+        #expect(try db.query("SELECT string_agg(n::text, ',') AS ns FROM t").rows.first?["ns"] == "2")
+    }
 }

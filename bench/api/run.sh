@@ -4,7 +4,7 @@
 # one run:
 #   (a) one-rrset changes on one zone, (b) the same spread over 16 zones,
 #   (c) GET of a zone of 1,000 RRsets; plus pgbench -N on the same PostgreSQL as the ceiling,
-#   with CONNECTIONS clients and with as many as zonectl holds (THREADS).
+#   with CONNECTIONS clients and with as many as zonectl may hold (DB_CONNECTIONS).
 # After (a) it reads each zone back through its system's API (zone_audit.py): serials gone
 # through, benchmark RRsets stored, SOA records, and for zonectl the journal's serial chain.
 # Under concurrency that is where hosted DNS goes wrong, so speed is shown beside it.
@@ -16,7 +16,8 @@
 #   DURATION     seconds of each measured run (15)
 #   WARMUP       seconds of unmeasured load before each measured run (3)
 #   CONNECTIONS  wrk connections and pgbench clients (16)
-#   THREADS      zonectl serve --threads (nproc)
+#   THREADS      zonectl serve --threads (0: a thread per connection, zonectl's default)
+#   DB_CONNECTIONS  zonectl serve --database-connections (16, zonectl's default)
 #   NO_DOCS=1    print the section only, leave docs/benchmarks.md alone
 # Needs root: apt-get for PowerDNS if missing, runuser for PostgreSQL.
 set -euo pipefail
@@ -27,7 +28,8 @@ zonectl="${ZONECTL:-$repo/.build/release/zonectl}"
 duration="${DURATION:-15}"
 warmup="${WARMUP:-3}"
 connections="${CONNECTIONS:-16}"
-threads="${THREADS:-$(nproc)}"
+threads="${THREADS:-0}"
+db_connections="${DB_CONNECTIONS:-16}"
 wrk_threads=$((connections < 2 ? connections : 2))
 pg_bin=/usr/lib/postgresql/15/bin
 pdns_schema=/usr/share/pdns-backend-pgsql/schema/schema.pgsql.sql
@@ -109,7 +111,8 @@ echo "starting zonectl…"
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/zonectl"
 "$zonectl" migrate >/dev/null
 zonectl_port=$(free_port)
-"$zonectl" serve --host 127.0.0.1 --port "$zonectl_port" --dns-port 0 --rate-limit 0 --threads "$threads" >"$work/zonectl.log" 2>&1 &
+"$zonectl" serve --host 127.0.0.1 --port "$zonectl_port" --dns-port 0 --rate-limit 0 --threads "$threads" \
+    --database-connections "$db_connections" >"$work/zonectl.log" 2>&1 &
 zonectl_pid=$!
 pids+=($zonectl_pid)
 wait_http "http://127.0.0.1:$zonectl_port/v1/health"
@@ -319,10 +322,15 @@ run_pgbench() {
 }
 run_pgbench "$connections"
 read -r pgbench_tps pgbench_latency pgbench_cpu <"$work/result"
-# The same -N load from as many connections as zonectl holds (one per --threads): with fsync on,
-# what so few connections can commit bounds zonectl's change rate, whatever the HTTP side does.
-run_pgbench "$threads"
-read -r pgbench_few_tps pgbench_few_latency pgbench_few_cpu <"$work/result"
+# The same -N load from as many connections as zonectl may hold (--database-connections): with
+# fsync on, what that many connections can commit bounds zonectl's change rate, whatever the
+# HTTP side does. The same run as above when the counts agree.
+if [[ $db_connections == "$connections" ]]; then
+    read -r pgbench_few_tps pgbench_few_latency pgbench_few_cpu <<<"$pgbench_tps $pgbench_latency $pgbench_cpu"
+else
+    run_pgbench "$db_connections"
+    read -r pgbench_few_tps pgbench_few_latency pgbench_few_cpu <"$work/result"
+fi
 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
@@ -360,6 +368,14 @@ zonectl_commit=$(git -C "$repo" rev-parse --short HEAD)
 [[ -z $(git -C "$repo" status --porcelain -- bench/api) ]] || zonectl_commit="$zonectl_commit (bench/api modified)"
 zonectl_built=$(date -u -r "$zonectl" +%Y-%m-%dT%H:%MZ)
 zonectl_shown=${ZONECTL:+$zonectl}
+if [[ $threads == 0 ]]; then
+    # Every connection has its own thread: "busy threads" would only count connections.
+    threading="a thread per connection"; busy_of=""; a_zbusy=-; b_zbusy=-; c_zbusy=-
+else
+    threading="a pool of $threads threads"; busy_of=" of $threads"
+fi
+few_row="| pgbench -N -c$db_connections | PostgreSQL | $pgbench_few_tps | | | | $pgbench_few_cpu | | | zonectl's $db_connections connections' ceiling (latency average $pgbench_few_latency ms) |"
+[[ $db_connections == "$connections" ]] && few_row=""
 zonectl_shown=${zonectl_shown:-.build/release/zonectl}
 
 section="<!-- bench/api:start -->
@@ -368,7 +384,7 @@ section="<!-- bench/api:start -->
 Run $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -srm), $(nproc) CPUs ($cpu); load average $load_start before
 it started (the machine may be shared with builds: compare runs with that in mind).
 Versions: zonectl \`$zonectl_shown\` built $zonectl_built, repo at $zonectl_commit (release build,
-\`--threads $threads\`); PowerDNS $pdns_version (gpgsql, api=yes); PostgreSQL $pg_version (one private
+\`--threads $threads --database-connections $db_connections\`, $threading); PowerDNS $pdns_version (gpgsql, api=yes); PostgreSQL $pg_version (one private
 cluster shared by both, default settings, fsync and synchronous_commit on); wrk $wrk_version.
 
 Commands (each measured run follows ${warmup}s of the same load that is not counted; changes
@@ -376,7 +392,7 @@ name a new \`t<thread>-<n>\` A RRset every time, so each request is a real chang
 of (a), (b) and (c) both databases get \`VACUUM ANALYZE\`, so no figure hangs on autovacuum's timing):
 
 \`\`\`
-zonectl migrate && zonectl serve --host 127.0.0.1 --port <free> --threads $threads   # DATABASE_URL=…/zonectl
+zonectl migrate && zonectl serve --host 127.0.0.1 --port <free> --threads $threads --database-connections $db_connections   # DATABASE_URL=…/zonectl
 pdns_server --config-dir=<tmp>   # launch=gpgsql (database pdns), api=yes, webserver and DNS on 127.0.0.1:<free>
 (a) MODE=change SYSTEM=zonectl|pdns ZONES=$one $wrk_command URL
 (b) MODE=change SYSTEM=zonectl|pdns ZONES=m0.bench.example,…,m15.bench.example $wrk_command URL
@@ -385,26 +401,27 @@ pdns_server --config-dir=<tmp>   # launch=gpgsql (database pdns), api=yes, webse
     PowerDNS: PATCH /api/v1/servers/localhost/zones/{zone}. (changetype REPLACE, soa_edit_api INCREASE),
               GET /api/v1/servers/localhost/zones/{zone}.
 $pgbench_init && pgbench -N -c $connections -j 2 -T $duration pgbench
-pgbench -N -c $threads -j $((threads < 2 ? threads : 2)) -T $duration pgbench   # as many connections as zonectl's --threads
+pgbench -N -c $db_connections -j $((db_connections < 2 ? db_connections : 2)) -T $duration pgbench   # as many connections as zonectl's --database-connections
 \`\`\`
 
 Latencies in ms. Errors are answers outside 2xx (counted in wrk's response hook) and socket errors.
 \"Others' CPU\" is the share of all CPU time during that run used by processes that are not this
 benchmark's (another helper's build, say): well above 0% means that figure was held down by other work.
 \"zonectl threads busy\" counts zonectl's threads that each did at least a tenth of its CPU work in
-that run: zonectl keeps a connection on one worker thread, and when all of wrk's connections
-land on the same one, the run goes at the speed of one thread whatever --threads says.
+that run: with a fixed pool (--threads N) zonectl keeps a connection on one worker thread, and
+when all of wrk's connections land on the same one, the run goes at the speed of one thread
+whatever --threads says; with a thread per connection (--threads 0) each connection has its own.
 
 | run | system | requests/s | p50 | p99 | errors | others' CPU | zonectl threads busy | vs PowerDNS | goal |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| (a) changes, 1 zone | zonectl | $a_z | $a_z50 | $a_z99 | $(errors "$a_zbad" "$a_zstatus" "$a_zsock") | $a_zcpu | $a_zbusy of $threads | $(ratio "$a_z" "$a_p") | ≥10x PowerDNS: $goal_a1; ≥35% of pgbench ($(percent "$a_z" "$pgbench_tps")): $goal_a2 |
+| (a) changes, 1 zone | zonectl | $a_z | $a_z50 | $a_z99 | $(errors "$a_zbad" "$a_zstatus" "$a_zsock") | $a_zcpu | $a_zbusy$busy_of | $(ratio "$a_z" "$a_p") | ≥10x PowerDNS: $goal_a1; ≥35% of pgbench ($(percent "$a_z" "$pgbench_tps")): $goal_a2 |
 | (a) changes, 1 zone | PowerDNS | $a_p | $a_p50 | $a_p99 | $(errors "$a_pbad" "$a_pstatus" "$a_psock") | $a_pcpu | | | |
-| (b) changes, 16 zones | zonectl | $b_z | $b_z50 | $b_z99 | $(errors "$b_zbad" "$b_zstatus" "$b_zsock") | $b_zcpu | $b_zbusy of $threads | $(ratio "$b_z" "$b_p") | ≥2,500/s: $goal_b |
+| (b) changes, 16 zones | zonectl | $b_z | $b_z50 | $b_z99 | $(errors "$b_zbad" "$b_zstatus" "$b_zsock") | $b_zcpu | $b_zbusy$busy_of | $(ratio "$b_z" "$b_p") | ≥2,500/s: $goal_b |
 | (b) changes, 16 zones | PowerDNS | $b_p | $b_p50 | $b_p99 | $(errors "$b_pbad" "$b_pstatus" "$b_psock") | $b_pcpu | | | |
-| (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $c_zcpu | $c_zbusy of $threads | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
+| (c) GET 1,000 RRsets | zonectl | $c_z | $c_z50 | $c_z99 | $(errors "$c_zbad" "$c_zstatus" "$c_zsock") | $c_zcpu | $c_zbusy$busy_of | $(ratio "$c_z" "$c_p") | ≥20x PowerDNS: $goal_c |
 | (c) GET 1,000 RRsets | PowerDNS | $c_p | $c_p50 | $c_p99 | $(errors "$c_pbad" "$c_pstatus" "$c_psock") | $c_pcpu | | | |
 | pgbench -N -c$connections | PostgreSQL | $pgbench_tps | | | | $pgbench_cpu | | | ceiling (latency average $pgbench_latency ms) |
-| pgbench -N -c$threads | PostgreSQL | $pgbench_few_tps | | | | $pgbench_few_cpu | | | zonectl's $threads connections' ceiling (latency average $pgbench_few_latency ms) |
+$few_row
 
 One response in (c) is $c_zbytes bytes from zonectl and $c_pbytes bytes from PowerDNS.
 
