@@ -1,6 +1,13 @@
 -- Zone files on disk (`zonectl serve --zone-dir`), owed like NOTIFYs: durably, to whichever
 -- zonectl process with a zone directory claims the work first.
 --
+-- Keeping the rows costs every change a write, so they are kept only once a process with a
+-- zone directory has started (it sets `zone_files_enabled` and owes every zone its file then).
+CREATE TABLE zone_files_enabled (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    since    timestamptz NOT NULL DEFAULT now()
+);
+--
 -- One row per zone: the newest serial and the serial last written. A burst of changes moves the
 -- target but not the time the row became due, so the writer renders the newest state once, a
 -- moment after the first change, instead of once per change (and is never starved by a zone
@@ -27,7 +34,8 @@ CREATE TABLE zone_file_removals (
 
 CREATE FUNCTION zone_file_owe_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM zones WHERE id = NEW.zone_id AND kind = 'primary') THEN
+    IF EXISTS (SELECT 1 FROM zone_files_enabled)
+       AND EXISTS (SELECT 1 FROM zones WHERE id = NEW.zone_id AND kind = 'primary') THEN
         INSERT INTO zone_file_state AS f (zone_id, target_serial)
         VALUES (NEW.zone_id, NEW.serial_to)
         ON CONFLICT (zone_id) DO UPDATE
@@ -46,7 +54,7 @@ CREATE TRIGGER zone_changes_owe_zone_file AFTER INSERT ON zone_changes
 
 CREATE FUNCTION zone_file_follow_zones() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND OLD.kind = 'primary' THEN
+    IF TG_OP = 'DELETE' AND OLD.kind = 'primary' AND EXISTS (SELECT 1 FROM zone_files_enabled) THEN
         INSERT INTO zone_file_removals (name) VALUES (OLD.name)
         ON CONFLICT (name) DO UPDATE SET next_attempt = now(), attempts = 0;
     ELSIF TG_OP = 'INSERT' THEN
@@ -73,6 +81,3 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Zones that exist now are owed their file once.
-INSERT INTO zone_file_state (zone_id, target_serial)
-SELECT id, serial FROM zones WHERE kind = 'primary';

@@ -57,7 +57,9 @@ public final class ZoneFileWriter: @unchecked Sendable {
         return absolute.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F") + "zone"
     }
 
-    public func start() {
+    /// Makes the database keep zone-file work from now on, then starts writing.
+    public func start() throws {
+        try pool.withConnection { try ZoneFileRepository.enable(on: $0) }
         threads.spawn("zone-files") { [self] in loop() }
         threads.listen(conninfo: conninfo, channels: ["zone_changed"], log: log)
     }

@@ -21,6 +21,22 @@ public struct ZoneFileStatusRow: Sendable, Equatable {
 
 /// The zone files owed to `--zone-dir` (migration 0006), claimed like NOTIFYs.
 public enum ZoneFileRepository {
+    /// Called when a writer starts: from now on every change owes its zone's file, and every
+    /// zone whose file may be missing or old is owed it now (a directory new to the service, or
+    /// changes made while no writer ran).
+    public static func enable(on db: PostgresConnection) throws {
+        try db.transaction { db in
+            _ = try db.query("INSERT INTO zone_files_enabled DEFAULT VALUES ON CONFLICT DO NOTHING")
+            _ = try db.query(
+                """
+                INSERT INTO zone_file_state AS f (zone_id, target_serial)
+                SELECT id, serial FROM zones WHERE kind = 'primary'
+                ON CONFLICT (zone_id) DO UPDATE SET target_serial = EXCLUDED.target_serial, next_attempt = now()
+                WHERE f.target_serial <> EXCLUDED.target_serial OR f.written_serial IS DISTINCT FROM EXCLUDED.target_serial
+                """)
+        }
+    }
+
     /// Claims up to `limit` zones whose newest serial is not on disk and that became due at
     /// least `delaySeconds` ago (so a burst is written once), for `leaseSeconds`.
     public static func claimDue(limit: Int, leaseSeconds: Double, delaySeconds: Double, on db: PostgresConnection) throws -> [ZoneFileTask] {

@@ -171,7 +171,7 @@ struct Serve: ParsableCommand {
         let worker = PropagationWorker(configuration: propagation, conninfo: url, log: log)
         worker.start()
         let fileWriter = try zoneFiles.map { try ZoneFileWriter(configuration: $0, conninfo: url, log: log) }
-        fileWriter?.start()
+        try fileWriter?.start()
         try server.start()
         let threading = http.threads.map { "\($0) threads" } ?? "a thread per connection"
         log("zonectl serving http://\(http.host):\(server.boundPort) with \(threading), \(connectionCount) database connections")
