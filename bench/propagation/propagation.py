@@ -10,6 +10,18 @@
         (PowerDNS's API does not notify by itself), the new serial read from PRIMARY's SOA.
         Each change starts when the previous one is served everywhere (or timed out). Writes one
         JSON line per measured change to OUT and prints a summary.
+    propagation.py provision SYSTEM URL SECRET PARENT SUFFIX SECONDARIES COUNT WARMUP TIMEOUT OUT
+        Creates zones w<n>.SUFFIX (unmeasured) and then n<n>.SUFFIX one after another, each timed
+        from just before its POST until every secondary (configured only with the primary's
+        catalog zone) answers the new zone's SOA. PARENT: "account=ID,pool=NAME" for zonectl
+        (POST {URL}/v1/zones), "catalog=NAME." for pdns (POST {URL}/zones, kind Master, member of
+        that producer zone). Same JSON lines and summary as measure.
+    propagation.py converge URL SECRET ZONES SECONDARIES START TIMEOUT
+        After a load: reads each of ZONES' (comma-separated) serial from zonectl's API and asks
+        every secondary for every zone's SOA (each pair every CONVERGE_POLL_MS, 10 ms) until it
+        answers that serial or a newer one; times are from START (a Unix time: when the load
+        ended). A zone whose serial moved after the first read (a change still in flight) is
+        waited for at its newest serial. Prints one RESULT line.
 
 SECONDARIES is "name=127.0.0.1:port,…"; PRIMARY is "127.0.0.1:port". Only the standard library:
 SOA queries are built and read here, over UDP, one socket per secondary, each asked again every
@@ -173,6 +185,7 @@ class Primary:
             self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
         else:
             self.headers = {"X-API-Key": secret, "Content-Type": "application/json"}
+        if system != "zonectl" and primary:
             self.primary = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.primary.connect(endpoint(primary))
             self.primary.settimeout(2)
@@ -196,6 +209,22 @@ class Primary:
             if serial is not None:
                 return serial
         raise SystemExit(f"PowerDNS does not answer the SOA of {self.zone}")
+
+    def create_zone(self, name, parent):
+        """Creates zone `name` (absolute); returns the seconds the API took."""
+        fields = dict(item.split("=", 1) for item in parent.split(","))
+        start = time.perf_counter()
+        if self.system == "zonectl":
+            body = json.dumps({"name": name, "account_id": int(fields["account"]), "pool": fields["pool"]})
+            self.request("POST", "/v1/zones", body)
+        else:
+            body = json.dumps({"name": name, "kind": "Master", "catalog": fields["catalog"],
+                               "nameservers": ["ns1.bench.test.", "ns2.bench.test."],
+                               "rrsets": [{"name": name, "type": "SOA", "ttl": 3600, "records": [{
+                                   "content": "ns1.bench.test. hostmaster.bench.test. 1 3600 600 604800 300",
+                                   "disabled": False}]}]})
+            self.request("POST", "/zones", body)
+        return time.perf_counter() - start
 
     def change(self, number):
         """Makes one change; returns (new serial, seconds the API took)."""
@@ -269,20 +298,47 @@ def percentile(values, share):
 
 def measure(system, url, secret, zone, primary_address, secondaries_text, count, warmup, timeout, out):
     secondaries = parse_secondaries(secondaries_text)
-    names = [name for name, _ in secondaries]
     primary = Primary(system, url, secret, zone, primary_address)
+
+    def one(number):
+        start = time.perf_counter()
+        serial, api = primary.change(number)
+        reached = poll_until(zone, secondaries, lambda _, seen: serial_reached(seen, serial),
+                             start + float(timeout), start)
+        return {"serial": serial}, start, api, reached
+
+    return run_series(system, secondaries, count, warmup, timeout, out, one)
+
+
+def provision(system, url, secret, parent, suffix, secondaries_text, count, warmup, timeout, out):
+    secondaries = parse_secondaries(secondaries_text)
+    primary = Primary(system, url, secret, suffix, None)
+
+    def one(number):
+        name = f"{'w' if number < int(warmup) else 'n'}{number}.{suffix.rstrip('.')}."
+        start = time.perf_counter()
+        api = primary.create_zone(name, parent)
+        # Any authoritative SOA answer: before the secondary has the zone it answers REFUSED or
+        # SERVFAIL (a member added but not yet transferred), which soa_serial() turns into None.
+        reached = poll_until(name, secondaries, lambda _, seen: seen is not None, start + float(timeout), start)
+        return {"zone": name}, start, api, reached
+
+    return run_series(system, secondaries, count, warmup, timeout, out, one)
+
+
+def run_series(system, secondaries, count, warmup, timeout, out, one):
+    """Runs `one(number)` for WARMUP + COUNT numbers, one after another; writes a JSON line per
+    run and prints the RESULT summary of the measured ones."""
+    names = [name for name, _ in secondaries]
     rows = []
     before = cpu_mark()
     with open(out, "w") as log:
         for number in range(int(warmup) + int(count)):
             measured = number >= int(warmup)
             wall = time.time()
-            start = time.perf_counter()
-            serial, api = primary.change(number)
-            reached = poll_until(zone, secondaries, lambda _, seen: serial_reached(seen, serial),
-                                 start + float(timeout), start)
+            extra, start, api, reached = one(number)
             row = {"system": system, "change": number - int(warmup), "warmup": not measured,
-                   "wall_start": round(wall, 6), "serial": serial, "api_ms": round(api * 1000, 3),
+                   "wall_start": round(wall, 6), **extra, "api_ms": round(api * 1000, 3),
                    "timeout": len(reached) < len(secondaries)}
             for name in names:
                 row[f"{name}_ms"] = round(reached[name] * 1000, 3) if name in reached else None
@@ -306,10 +362,94 @@ def measure(system, url, secret, zone, primary_address, secondaries_text, count,
     return 0
 
 
+def question_name(reply):
+    if len(reply) < 13:
+        return None
+    labels, offset = [], 12
+    while offset < len(reply) and reply[offset] != 0:
+        length = reply[offset]
+        labels.append(reply[offset + 1:offset + 1 + length].decode(errors="replace").lower())
+        offset += 1 + length
+    return ".".join(labels) + "."
+
+
+def converge(url, secret, zones_text, secondaries_text, load_end, timeout):
+    """See the module's doc. RESULT: all_ms (every secondary, every zone), <secondary>_ms (its
+    last zone), zones, moved (zones whose serial changed after the first read), timeouts."""
+    zones = [zone.rstrip(".").lower() + "." for zone in zones_text.split(",")]
+    primary = Primary("zonectl", url, secret, zones[0], None)
+
+    def serials():
+        return {zone: json.loads(primary.request("GET", f"/v1/zones/{zone}", None))["serial"] for zone in zones}
+
+    poll = float(os.environ.get("CONVERGE_POLL_MS", "10")) / 1000
+    secondaries = parse_secondaries(secondaries_text)
+    names = [name for name, _ in secondaries]
+    start = float(load_end)
+    deadline = time.time() + float(timeout)
+    targets = serials()
+    first = dict(targets)
+    queries = {zone: soa_query(zone) for zone in zones}
+    pending = {(name, zone) for name in names for zone in zones}
+    done_at = {}
+    last_sent = 0.0
+    while pending and time.time() < deadline:
+        now = time.perf_counter()
+        if now - last_sent >= poll:
+            for name, sock in secondaries:
+                for zone in zones:
+                    if (name, zone) in pending:
+                        try:
+                            sock.send(queries[zone])
+                        except ConnectionRefusedError:
+                            pass
+            last_sent = now
+        readable, _, _ = select.select([sock for _, sock in secondaries], [], [],
+                                       max(0.0, last_sent + poll - time.perf_counter()))
+        for sock in readable:
+            name = next(n for n, s in secondaries if s is sock)
+            try:
+                while True:
+                    reply = sock.recv(65535)
+                    at = time.time()
+                    zone = question_name(reply)
+                    if (name, zone) in pending and serial_reached(soa_serial(reply), targets[zone]):
+                        pending.discard((name, zone))
+                        done_at[(name, zone)] = at - start
+            except (BlockingIOError, ConnectionRefusedError):
+                pass
+        if not pending:
+            # A change still in flight when the load stopped may have committed since: then
+            # that zone is waited for again at its newest serial.
+            for zone, serial in serials().items():
+                if serial != targets[zone]:
+                    targets[zone] = serial
+                    pending.update((name, zone) for name in names)
+    for _, sock in secondaries:
+        drain(sock)
+    moved = sum(1 for zone in zones if targets[zone] != first[zone])
+    print(f"RESULT zones={len(zones)} moved={moved} timeouts={len(pending)}", end="")
+    for name in names:
+        times = [done_at[(name, zone)] for zone in zones if (name, zone) in done_at]
+        missing = any((name, zone) in pending for zone in zones)
+        shown = f">{float(timeout) * 1000:.0f}" if missing or not times else f"{max(times) * 1000:.0f}"
+        print(f" {name}_ms={shown}", end="")
+    shown = f">{float(timeout) * 1000:.0f}" if pending else f"{max(done_at.values()) * 1000:.0f}"
+    print(f" all_ms={shown}")
+    return 0
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "wait":
         sys.exit(wait(*args))
     if command == "measure":
         sys.exit(measure(*args))
+    if command == "provision":
+        sys.exit(provision(*args))
+    if command == "converge":
+        sys.exit(converge(*args))
+    if command == "cpu-mark":
+        print(*cpu_mark())
+        sys.exit(0)
     sys.exit(f"unknown command {command}")

@@ -2,8 +2,12 @@
 """Splits each measured change of one primary into phases, from trace.py's log and
 propagation.py's per-change lines (run.sh with TRACE=1 KEEP=1 prints this at the end).
 
-    timeline.py TRACE_LOG CHANGES_JSONL PRIMARY_NAME
+    timeline.py TRACE_LOG CHANGES_JSONL PRIMARY_NAME [CATALOG]
 
+With CATALOG (catalog provisioning: CHANGES_JSONL from propagation.py provision), per new zone
+instead: the API's answer, the catalog's NOTIFY to BIND and to Knot, the first and the second
+catalog transfer request (IXFR/AXFR) reaching the primary, the first and the last query for the
+new zone reaching it, and when BIND and Knot served the zone; then the slowest zones' traffic.
 Per change, in ms after the HTTP request was sent: the API's answer, the first and the last
 NOTIFY the primary sent, each secondary's answer to it, the first query that reached the
 primary after the NOTIFYs, the last answer the primary sent, and the last secondary serving the
@@ -21,7 +25,68 @@ def percentile(values, share):
     return ordered[int(rank) - 1]
 
 
+def read_events(trace_path):
+    events = []
+    for line in open(trace_path):
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        events.append((float(fields[1]), fields[2], fields[3], fields[5], " ".join(fields[6:])))
+    events.sort()
+    return events
+
+
+def catalog_timeline(trace_path, changes_path, primary, catalog):
+    catalog = catalog.rstrip(".") + "."
+    events = read_events(trace_path)
+    changes = [json.loads(line) for line in open(changes_path)]
+    changes = [c for c in changes if not c["warmup"] and not c["timeout"]]
+    keys = ("api", "notify_bind", "notify_knot", "catalog_xfr_1", "catalog_xfr_2", "member_first", "member_last",
+            "served_bind", "served_knot")
+    phases = {key: [] for key in keys}
+    for change in changes:
+        start = change["wall_start"]
+        window = [e for e in events if start <= e[0] <= start + change["all_ms"] / 1000 + 0.002]
+        ms = lambda e: (e[0] - start) * 1000
+        notify = {name: next((ms(e) for e in window if e[3] == name and "NOTIFY query" in e[4] and f" {catalog} " in e[4]), None)
+                  for name in ("bind", "knot")}
+        xfrs = [ms(e) for e in window if e[3] == primary and f" {catalog} " in e[4] and ("IXFR" in e[4] or "AXFR" in e[4])]
+        member = [ms(e) for e in window if e[3] == primary and f" {change['zone']} " in e[4] and "NOTIFY" not in e[4]]
+        values = {"api": change["api_ms"], "notify_bind": notify["bind"], "notify_knot": notify["knot"],
+                  "catalog_xfr_1": xfrs[0] if xfrs else None, "catalog_xfr_2": xfrs[1] if len(xfrs) > 1 else None,
+                  "member_first": member[0] if member else None, "member_last": member[-1] if member else None,
+                  "served_bind": change["bind_ms"], "served_knot": change["knot_ms"]}
+        for key, value in values.items():
+            if value is not None:
+                phases[key].append(value)
+    labels = {
+        "api": "HTTP answer (zone and catalog committed)",
+        "notify_bind": "catalog NOTIFY sent to BIND",
+        "notify_knot": "catalog NOTIFY sent to Knot",
+        "catalog_xfr_1": "first catalog IXFR/AXFR request in",
+        "catalog_xfr_2": "second catalog IXFR/AXFR request in",
+        "member_first": "first query for the new zone in",
+        "member_last": "last query for the new zone in",
+        "served_bind": "BIND serves the new zone",
+        "served_knot": "Knot serves the new zone",
+    }
+    print(f"{primary} catalog {catalog}: {len(changes)} new zones; ms after the HTTP request was sent")
+    print(f"{'phase':<42} {'n':>4} {'p50':>8} {'p90':>8} {'max':>8}")
+    for key in keys:
+        values = phases[key]
+        print(f"{labels[key]:<42} {len(values):>4} {percentile(values, .5):8.1f} {percentile(values, .9):8.1f} {percentile(values, 1):8.1f}")
+    for change in sorted(changes, key=lambda c: -c["all_ms"])[:3]:
+        start = change["wall_start"]
+        print(f"slow: {change['zone']} bind {change['bind_ms']:.0f} ms, knot {change['knot_ms']:.0f} ms; traffic (ms, kind, from -> to, message):")
+        for e in events:
+            if start <= e[0] <= start + change["all_ms"] / 1000 + 0.002 and (catalog in e[4] or change["zone"] in e[4]
+                                                                              or "SYN" in e[4] or "FIN" in e[4]):
+                print(f"  {(e[0] - start) * 1000:8.1f} {e[1]} {e[2]} -> {e[3]} {e[4]}")
+
+
 def main():
+    if len(sys.argv) > 4:
+        return catalog_timeline(*sys.argv[1:5])
     trace_path, changes_path, primary = sys.argv[1:4]
     events = []
     for line in open(trace_path):
