@@ -2,7 +2,7 @@
 public struct PropagationConfiguration: Sendable {
     /// Threads sending NOTIFYs and checking serials; each talks to one server at a time, so
     /// this is how many servers are worked on at once.
-    public var workers = 4
+    public var workers = 8
     /// NOTIFYs sent for one serial before waiting `checkInterval` between tries.
     public var notifyAttempts = 10
     /// The first retry waits this long; each further one twice as long, up to `retryMax`.

@@ -70,7 +70,9 @@ public enum PropagationRepository {
             WITH due AS (
                 SELECT zone_id, server_id FROM propagation_state
                 WHERE next_attempt <= now() - $3::float8 * interval '1 second'
-                ORDER BY next_attempt
+                -- new serials before retries: a server that does not answer must not hold
+                -- back the NOTIFYs every other server is waiting for
+                ORDER BY attempts > 0, next_attempt
                 LIMIT $1::int
                 FOR UPDATE SKIP LOCKED
             ), claimed AS (

@@ -75,7 +75,7 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "UDP and TCP port of the DNS transfer server (0 lets the kernel pick). Env: ZONECTL_DNS_PORT. Default: 5300.")
     var dnsPort: Int?
 
-    @Option(name: .long, help: "Threads sending NOTIFYs and checking secondaries' serials. Env: ZONECTL_NOTIFY_WORKERS. Default: 4.")
+    @Option(name: .long, help: "Threads sending NOTIFYs and checking secondaries' serials. Env: ZONECTL_NOTIFY_WORKERS. Default: 8.")
     var notifyWorkers: Int?
 
     @Option(name: .long, help: "NOTIFYs sent for one serial (backing off from 1 s to 60 s) before trying only every --check-interval. Env: ZONECTL_NOTIFY_ATTEMPTS. Default: 10.")
@@ -132,7 +132,7 @@ struct Serve: ParsableCommand {
         transfer.host = Settings.string(dnsHost, env: "ZONECTL_DNS_HOST") ?? "127.0.0.1"
         transfer.port = UInt16(try Settings.int(dnsPort, env: "ZONECTL_DNS_PORT", default: 5300, range: 0...65535))
         var propagation = PropagationConfiguration()
-        propagation.workers = try Settings.int(notifyWorkers, env: "ZONECTL_NOTIFY_WORKERS", default: 4, range: 1...64)
+        propagation.workers = try Settings.int(notifyWorkers, env: "ZONECTL_NOTIFY_WORKERS", default: 8, range: 1...64)
         propagation.notifyAttempts = try Settings.int(notifyAttempts, env: "ZONECTL_NOTIFY_ATTEMPTS", default: 10, range: 1...1000)
         propagation.notifyDelay = Double(try Settings.int(notifyDelayMs, env: "ZONECTL_NOTIFY_DELAY_MS", default: 0, range: 0...600_000)) / 1000
         let lease = Double(try Settings.int(leaseSeconds, env: "ZONECTL_LEASE_SECONDS", default: 30, range: 2...3600))

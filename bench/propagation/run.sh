@@ -531,7 +531,7 @@ extra_ports=()
 for n in 2 3; do
     http_port=$(free_port)
     dns_port=$(free_port)
-    "$zonectl" serve --host 127.0.0.1 --port "$http_port" --dns-host 127.0.0.1 --dns-port "$dns_port" \
+    "$zonectl" serve --host 127.0.0.1 --port "$http_port" --dns-host 127.0.0.1 --dns-port "$dns_port" --rate-limit 0 \
         >"$work/zonectl-$n.log" 2>&1 &
     pids+=($!)
     wait_http "http://127.0.0.1:$http_port/v1/health"
