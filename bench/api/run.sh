@@ -36,7 +36,10 @@ pdns_schema=/usr/share/pdns-backend-pgsql/schema/schema.pgsql.sql
 
 die() { echo "bench/api: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (runuser for PostgreSQL, apt-get for PowerDNS)"
-command -v wrk >/dev/null || die "wrk is missing: apt-get install -y wrk"
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk…"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || die "apt-get install wrk failed"
+fi
 
 if [[ ! -x "$zonectl" ]]; then
     echo "building zonectl (release)…"

@@ -67,8 +67,13 @@ pd_zone=pdns.prop.test
 
 die() { echo "bench/propagation: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (runuser for PostgreSQL, apt-get for PowerDNS)"
-for tool in named named-checkconf knotd knotc nsd nsd-checkconf wrk; do
-    command -v "$tool" >/dev/null || die "$tool is missing: apt-get install -y bind9 bind9-utils knot nsd wrk"
+# make deps installs the secondaries; wrk is the benchmarks' own.
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk…"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || die "apt-get install wrk failed"
+fi
+for tool in named named-checkconf knotd knotc nsd nsd-checkconf; do
+    command -v "$tool" >/dev/null || die "$tool is missing: make deps installs it"
 done
 
 if [[ ! -x "$zonectl" ]]; then
