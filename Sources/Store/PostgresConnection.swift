@@ -85,11 +85,13 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         zonectl_pq_silence_notices(connection)
         handle = Mutex(connection)
-        // Prepared statements (see `query`) keep their parse, but are planned for each call's
-        // values: a generic plan, chosen once, read the records of one small zone with a scan
-        // of every zone's records when another zone dominated the statistics (measured: 5x
-        // slower changes in bench/api). Where the server has no such setting, plans stay its own.
-        _ = try? run { connection in PQexec(connection, "SET plan_cache_mode = force_custom_plan") }
+        // Plans are PostgreSQL's own choice (plan_cache_mode = auto): a prepared statement gets
+        // a generic plan once that is no worse than planning each call. The session used to
+        // force a plan per call, and that reached further than meant: the foreign-key checks and
+        // trigger statements of every change were planned anew too (measured in bench/api, one
+        // zone: 0.8 ms per change inside the zone's lock, and the NOTIFY workers' claim at
+        // 0.4 ms of planning per change). Statements whose best plan depends on the values pass
+        // `planEachCall` to `query` instead.
     }
 
     deinit {
@@ -125,15 +127,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// executed by name (PQexecPrepared): PostgreSQL parses and plans it once per connection
     /// instead of on every call. The SQL texts come from the code, so the set stays small; past
     /// `maxPreparedStatements` new texts simply run unprepared.
+    ///
+    /// `planEachCall` runs the statement unprepared, so it is planned for the values at hand:
+    /// for optional filters (`$n IS NULL OR …`), which a generic plan cannot drop, so a page
+    /// deep into a large zone would scan the zone from its start.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws -> PostgresResult {
+    public func query(_ sql: String, _ parameters: [PostgresParameter] = [], planEachCall: Bool = false) throws -> PostgresResult {
         var texts = [String?]()
         texts.reserveCapacity(parameters.count)
         for (index, parameter) in parameters.enumerated() {
             texts.append(try parameter.textValue(position: index + 1))
         }
         let types = parameters.map(\.typeOID)
-        let name = try preparedName(sql: sql, types: types)
+        let name = planEachCall ? nil : try preparedName(sql: sql, types: types)
         let held = takeHeldCommands()
         return try run { connection in
             Self.withOptionalCStrings(texts) { values in

@@ -61,7 +61,8 @@ public enum RecordRepository {
             WHERE zone_id = $1 AND owner_key > $2 AND owner_key < $3 AND ($4::int IS NULL OR type = $4)
             ORDER BY owner_key, type, rdata LIMIT $5
             """,
-            [.int(zoneID), .bytea(ownerKey), .bytea(upper), type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+            [.int(zoneID), .bytea(ownerKey), .bytea(upper), type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))],
+            planEachCall: true)
         return try result.rows.map(recordRow(from:))
     }
 
@@ -100,7 +101,8 @@ public enum RecordRepository {
             ORDER BY r.owner_key, r.type, r.rdata
             """,
             [.int(zoneID), after.map { .bytea($0.ownerKey) } ?? .null, after.map { .int($0.type) } ?? .null,
-             ownerKey.map(PostgresParameter.bytea) ?? .null, type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+             ownerKey.map(PostgresParameter.bytea) ?? .null, type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))],
+            planEachCall: true)
         return try result.rows.map(recordRow(from:))
     }
 

@@ -67,7 +67,7 @@ public enum TokenRepository {
             WHERE id > $1 AND ($2::bigint IS NULL OR account_id = $2)
             ORDER BY id LIMIT $3
             """,
-            [.text(afterID), accountID.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+            [.text(afterID), accountID.map(PostgresParameter.int) ?? .null, .int(Int64(limit))], planEachCall: true)
         return try result.rows.map(tokenRow(from:))
     }
 

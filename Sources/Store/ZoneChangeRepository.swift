@@ -105,7 +105,7 @@ public enum ZoneChangeRepository {
             WHERE zone_id = $1 AND ($2::bigint IS NULL OR id < $2)
             ORDER BY id DESC LIMIT $3
             """,
-            [.int(zoneID), beforeID.map(PostgresParameter.int) ?? .null, .int(Int64(limit))])
+            [.int(zoneID), beforeID.map(PostgresParameter.int) ?? .null, .int(Int64(limit))], planEachCall: true)
         return try result.rows.map(changeRow(from:))
     }
 

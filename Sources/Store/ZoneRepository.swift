@@ -158,7 +158,8 @@ public enum ZoneRepository {
             """,
             [afterName.map(PostgresParameter.text) ?? .null, filter.accountID.map(PostgresParameter.int) ?? .null,
              filter.exactName.map(PostgresParameter.text) ?? .null, filter.namePrefix.map(PostgresParameter.text) ?? .null,
-             filter.onlyNames.map { .text($0.joined(separator: "\n")) } ?? .null, .int(Int64(limit))])
+             filter.onlyNames.map { .text($0.joined(separator: "\n")) } ?? .null, .int(Int64(limit))],
+            planEachCall: true)
         return try result.rows.map(zoneRow(from:))
     }
 
