@@ -108,7 +108,10 @@ public enum RecordRepository {
 
     /// Every record of the zone in canonical order (imports in replace mode compare against it).
     public static func all(zoneID: Int64, on db: PostgresConnection) throws -> [RecordRow] {
-        try db.query("SELECT \(columns) FROM records WHERE zone_id = $1 ORDER BY owner_key, type, rdata", [.int(zoneID)])
+        // Planned for the zone at hand: a generic plan fitted to a large zone would scan the
+        // whole table for every small one.
+        try db.query("SELECT \(columns) FROM records WHERE zone_id = $1 ORDER BY owner_key, type, rdata", [.int(zoneID)],
+                     planEachCall: true)
             .rows.map(recordRow(from:))
     }
 
@@ -123,7 +126,10 @@ public enum RecordRepository {
                 WHERE r.zone_id = $1 AND r.owner_key = decode(d.k, 'hex') AND r.type = d.t::int
                 """,
                 [.int(zoneID), .text(rrsets.map { hex($0.ownerKey) }.joined(separator: "\n")),
-                 .text(rrsets.map { String($0.type) }.joined(separator: ","))])
+                 .text(rrsets.map { String($0.type) }.joined(separator: ","))],
+                // Planned for the list at hand, as before generic plans were allowed: a generic
+                // plan cannot know how many RRsets go.
+                planEachCall: true)
         }
         // Large imports go in slices so no single parameter grows without bound.
         var start = 0
