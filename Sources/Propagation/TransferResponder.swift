@@ -51,31 +51,35 @@ struct TransferResponder: Sendable {
 
         do {
             return try pool.withConnection { db in
-                // A SOA answer is one statement; a transfer reads several, from one snapshot.
+                // A SOA answer is one statement; a transfer reads several, from one snapshot
+                // (its BEGIN travels with the first of them).
                 let isTransfer = question.type != .soa && overTCP
-                if isTransfer { try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") }
-                defer { if isTransfer { try? db.execute("COMMIT") } }
-                guard let found = try TransferRepository.zone(named: question.name.description, askedFrom: client, on: db) else {
-                    return answer(.refused)
+                func read(_ body: (PostgresConnection) throws -> [[UInt8]]) throws -> [[UInt8]] {
+                    isTransfer ? try db.transaction(isolation: .repeatableRead, body) : try body(db)
                 }
-                let zone = try HostedZone(found.zone)
-                guard Self.allowed(found.serverKeys, verified: verified) else {
-                    log("transfer: refused \(question.type) of \(zone.name) to \(client)\(verified.map { " (key \($0.key.name))" } ?? ""): not a server of the zone's pool, or not with its key")
-                    return answer(.refused)
+                return try read { db in
+                    guard let found = try TransferRepository.zone(named: question.name.description, askedFrom: client, on: db) else {
+                        return answer(.refused)
+                    }
+                    let zone = try HostedZone(found.zone)
+                    guard Self.allowed(found.serverKeys, verified: verified) else {
+                        log("transfer: refused \(question.type) of \(zone.name) to \(client)\(verified.map { " (key \($0.key.name))" } ?? ""): not a server of the zone's pool, or not with its key")
+                        return answer(.refused)
+                    }
+                    reply.isAuthoritative = true
+                    let records: [DNSRecord]
+                    switch question.type {
+                    case .soa:
+                        records = [try ZoneTransferContent.soaRecord(zone)]
+                    case .ixfr:
+                        records = try incremental(request, zone: zone, overTCP: overTCP, on: db)
+                    default:
+                        records = try ZoneTransferContent.fullTransfer(zone, on: db)
+                    }
+                    let room = transferMessageSize - (verified?.key.signatureSize ?? 0)
+                    let messages = try reply.encodeSplittingAnswers(records, maxSize: overTCP ? room : 512 - (verified?.key.signatureSize ?? 0))
+                    return sign(messages, with: verified)
                 }
-                reply.isAuthoritative = true
-                let records: [DNSRecord]
-                switch question.type {
-                case .soa:
-                    records = [try ZoneTransferContent.soaRecord(zone)]
-                case .ixfr:
-                    records = try incremental(request, zone: zone, overTCP: overTCP, on: db)
-                default:
-                    records = try ZoneTransferContent.fullTransfer(zone, on: db)
-                }
-                let room = transferMessageSize - (verified?.key.signatureSize ?? 0)
-                let messages = try reply.encodeSplittingAnswers(records, maxSize: overTCP ? room : 512 - (verified?.key.signatureSize ?? 0))
-                return sign(messages, with: verified)
             }
         } catch {
             log("transfer: \(question) from \(client) failed: \(error)")

@@ -36,17 +36,22 @@ public enum TransferRepository {
     }
 
     /// The journal entries after the one that produced `serial`, oldest first, at most `limit`
-    /// (nil when no entry produced `serial`: the journal does not reach back that far).
+    /// (nil when no entry produced `serial`: the journal does not reach back that far). One
+    /// statement: its first row says where the journal starts, even when nothing follows.
     public static func changes(zoneID: Int64, since serial: Int64, limit: Int, on db: PostgresConnection) throws -> [ZoneChangeRow]? {
-        let start = try db.query(
-            "SELECT max(id) AS id FROM zone_changes WHERE zone_id = $1 AND serial_to = $2",
-            [.int(zoneID), .int(serial)]).rows[0]
-        guard let startID = try start.optionalInt("id") else { return nil }
-        return try db.query(
+        let rows = try db.query(
             """
-            SELECT \(ZoneChangeRepository.columns) FROM zone_changes
-            WHERE zone_id = $1 AND id > $2 ORDER BY id LIMIT $3
+            WITH start AS (SELECT max(id) AS id FROM zone_changes WHERE zone_id = $1 AND serial_to = $2)
+            SELECT start.id AS start_id, c.* FROM start
+            LEFT JOIN LATERAL (
+                SELECT \(ZoneChangeRepository.columns) FROM zone_changes
+                WHERE zone_id = $1 AND id > start.id ORDER BY id LIMIT $3
+            ) c ON true
+            ORDER BY c.id
             """,
-            [.int(zoneID), .int(startID), .int(Int64(limit))]).rows.map(ZoneChangeRepository.changeRow(from:))
+            [.int(zoneID), .int(serial), .int(Int64(limit))]).rows
+        guard let first = rows.first, try first.optionalInt("start_id") != nil else { return nil }
+        if try first.optionalInt("id") == nil { return [] }
+        return try rows.map(ZoneChangeRepository.changeRow(from:))
     }
 }
