@@ -57,6 +57,8 @@ public final class PropagationWorker: @unchecked Sendable {
                     threads.idle(seconds: min(1, max(0.005, wait ?? 1)), since: seen)
                     continue
                 }
+                // There may be more: another worker looks while this one works.
+                threads.wake()
                 let result = work(on: task)
                 try pool.withConnection { try PropagationRepository.record(result, for: task, on: $0) }
             } catch {

@@ -648,8 +648,9 @@ transaction, then zonectl NOTIFYs the catalog (and the zone) to the pool's serve
 measured twice: with BIND and Knot alone in the pool, and before that ($catalog_nsd_count zones) with
 NSD in the pool too (\`\"catalog\": false\`, as a server without catalogs is added) but with no
 configuration for the new zones, so NSD leaves their NOTIFYs unanswered: each holds one of
-zonectl's 4 propagation workers for 1.75 s (0.25 + 0.5 + 1 s of waiting), and is tried again
-after 1, 2, 4 … s, so unanswered NOTIFYs pile up ahead of the catalog's. Each run's zones are
+zonectl's 8 propagation workers for 1.75 s (0.25 + 0.5 + 1 s of waiting) and is tried again
+after 1, 2, 4 … s; workers take new serials before such retries, so the catalog's NOTIFYs wait
+only when every worker is busy with one. Each run's zones are
 deleted after it. The zone \`$zc_zone\`, explicitly configured on both, is also in the catalog;
 BIND and Knot keep the explicit one (\"member zone already configured, ignoring\"). PowerDNS 4.7
 can be a catalog producer (members are zones with \`catalog\` set, created with \`POST
