@@ -66,43 +66,16 @@ zc_zone=zonectl.prop.test
 pd_zone=pdns.prop.test
 
 die() { echo "bench/propagation: $*" >&2; exit 1; }
+source "$repo/bench/common.sh"
 [[ $(id -u) == 0 ]] || die "run as root (runuser for PostgreSQL, apt-get for PowerDNS)"
-# make deps installs the secondaries; wrk is the benchmarks' own.
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk…"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || die "apt-get install wrk failed"
-fi
+install_wrk
 for tool in named named-checkconf knotd knotc nsd nsd-checkconf; do
     command -v "$tool" >/dev/null || die "$tool is missing: make deps installs it"
 done
 
-if [[ ! -x "$zonectl" ]]; then
-    echo "building zonectl (release)…"
-    (cd "$repo" && swift build -c release --product zonectl >/dev/null)
-fi
+build_zonectl "$zonectl"
 
-if ! command -v pdns_server >/dev/null || [[ ! -f "$pdns_schema" ]]; then
-    echo "installing PowerDNS (pdns-server, pdns-backend-pgsql)…"
-    # The package would start its own pdns on 0.0.0.0:53; a policy-rc.d that refuses every
-    # start keeps it down during the install (only if the system has none of its own).
-    policy=/usr/sbin/policy-rc.d
-    own_policy=0
-    if [[ ! -e $policy ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        pdns-server pdns-backend-pgsql >/dev/null || { [[ $own_policy == 1 ]] && rm -f "$policy"; die "apt-get install failed"; }
-    [[ $own_policy == 1 ]] && rm -f "$policy"
-    systemctl disable --now pdns >/dev/null 2>&1 || service pdns stop >/dev/null 2>&1 || true
-    [[ -f "$pdns_schema" ]] || die "no PowerDNS schema at $pdns_schema"
-fi
-
-free_port() {
-    local port
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    [[ $port != 53 ]] || die "the kernel offered port 53"
-    echo "$port"
-}
+install_powerdns "$pdns_schema"
 
 work="$(mktemp -d /tmp/zonectl-bench-propagation.XXXXXX)"
 chmod 755 "$work"
