@@ -418,6 +418,24 @@ struct PostgresConnectionTests {
         #expect(try db.query(fresh, [.int(3)]).rows.first?["n"] == "3")
     }
 
+    @Test("a statement planned per call is never prepared, and other plans are PostgreSQL's choice")
+    func plannedPerCallStatementsStayUnprepared() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE paged (n bigint PRIMARY KEY)")
+        try db.execute("INSERT INTO paged SELECT generate_series(1, 10)")
+        let page = "SELECT n FROM paged WHERE ($1::bigint IS NULL OR n > $1) ORDER BY n LIMIT 3"
+        for after in [nil, 3, 6] as [Int64?] {
+            let rows = try db.query(page, [after.map(PostgresParameter.int) ?? .null], planEachCall: true).rows
+            #expect(rows.map { $0["n"] } == (1...3).map { String((after ?? 0) + $0) })
+        }
+        let prepared = try db.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", [.text(page)]).rows
+        #expect(prepared.first?["n"] == "0")
+        // Forcing a plan per call on the session would re-plan every foreign-key check and
+        // trigger statement too (Store's PostgresConnection says why that was dropped).
+        #expect(try db.query("SELECT current_setting('plan_cache_mode') AS mode").rows.first?["mode"] == "auto")
+    }
+
     @Test("BEGIN travels with a transaction's first statement: isolation, rollback on failure and empty bodies still behave")
     func beginSentWithFirstStatement() throws {
         let db = try freshConnection()
