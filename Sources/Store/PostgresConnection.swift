@@ -128,9 +128,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// instead of on every call. The SQL texts come from the code, so the set stays small; past
     /// `maxPreparedStatements` new texts simply run unprepared.
     ///
-    /// `planEachCall` runs the statement unprepared, so it is planned for the values at hand:
-    /// for optional filters (`$n IS NULL OR …`), which a generic plan cannot drop, so a page
-    /// deep into a large zone would scan the zone from its start.
+    /// `planEachCall` runs the statement unprepared, so it is planned for the values at hand.
+    /// It is for optional filters (`$n IS NULL OR …`), which a generic plan cannot drop (with
+    /// one, a page deep into a large zone would scan the zone from its start), and for reads
+    /// whose best plan depends on the zone's size.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = [], planEachCall: Bool = false) throws -> PostgresResult {
         var texts = [String?]()
