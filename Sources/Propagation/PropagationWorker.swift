@@ -74,7 +74,7 @@ public final class PropagationWorker: @unchecked Sendable {
         let zone: HostedZone
         let server: SecondaryEndpoint
         do {
-            guard let row = try pool.withConnection({ try ZoneRepository.find(id: task.zoneID, on: $0) }) else {
+            guard let row = task.zone else {
                 // Deleted meanwhile; its state rows went with it.
                 return PropagationResult(retryAfter: configuration.checkInterval)
             }

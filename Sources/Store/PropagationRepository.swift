@@ -9,6 +9,8 @@ public struct PropagationTask: Sendable, Equatable {
     public var address: String
     public var port: Int64
     public var tsigKey: TSIGKeyRow?
+    /// The zone as the claim read it; nil when it was deleted meanwhile.
+    public var zone: ZoneRow?
 }
 
 /// What a worker did with a task, written back in one statement.
@@ -82,10 +84,13 @@ public enum PropagationRepository {
             )
             SELECT c.*, host(s.address) AS address, s.port, k.name AS key_name, k.algorithm AS key_algorithm,
                    k.secret AS key_secret,
-                   to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS key_created_at
+                   to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS key_created_at,
+                   z.*
             FROM claimed c
             JOIN pool_servers s ON s.id = c.server_id
             LEFT JOIN tsig_keys k ON k.name = s.tsig_key
+            -- the zone too, so the NOTIFY needs no second round trip
+            LEFT JOIN LATERAL (SELECT \(ZoneRepository.columns) FROM zones WHERE zones.id = c.zone_id) z ON true
             """,
             [.int(Int64(limit)), .double(leaseSeconds), .double(delaySeconds)])
         return try result.rows.map { row in
@@ -98,7 +103,8 @@ public enum PropagationRepository {
                 zoneID: try row.int("zone_id"), serverID: try row.int("server_id"),
                 targetSerial: try row.int("target_serial"), notifiedSerial: try row.optionalInt("notified_serial"),
                 seenSerial: try row.optionalInt("seen_serial"), attempts: try row.int("attempts"),
-                address: try row.string("address"), port: try row.int("port"), tsigKey: key)
+                address: try row.string("address"), port: try row.int("port"), tsigKey: key,
+                zone: try row.optionalInt("id") == nil ? nil : ZoneRepository.zoneRow(from: row))
         }
     }
 
