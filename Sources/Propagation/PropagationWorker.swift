@@ -8,8 +8,8 @@ import ZoneData
 ///
 /// Workers take due zone × server pairs from PostgreSQL (`FOR UPDATE SKIP LOCKED`), so any
 /// number of threads and processes share the work without doing it twice. A change's
-/// `pg_notify('zone_changed')` wakes them at once; without it they still look every second,
-/// the safety net for a lost wake-up.
+/// `pg_notify('zone_changed')` wakes one at once, and each that claims a pair wakes another;
+/// without it they still look every second, the safety net for a lost wake-up.
 public final class PropagationWorker: @unchecked Sendable {
     private let configuration: PropagationConfiguration
     private let pool: ConnectionPool
