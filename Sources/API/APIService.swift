@@ -9,7 +9,7 @@ public final class APIService: Sendable {
     let router = Router()
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
-    let zoneCommits: ZoneCommitQueue
+    let zoneCommits: ZoneCommitQueue<ZoneChange>
     let rrsetPages: ResponseCache
     let requests = RequestCounters()
     let rateLimiter: RateLimiter?
@@ -26,7 +26,7 @@ public final class APIService: Sendable {
         self.pool = pool
         self.zoneDefaults = zoneDefaults
         self.log = log
-        zoneCommits = ZoneCommitQueue(pool: pool, maxBatch: commitBatch)
+        zoneCommits = ZoneCommitQueue(maxBatch: commitBatch) { APIService.commitZoneChanges($0, pool: pool) }
         rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)
         rateLimiter = rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) }
         self.publicMetrics = publicMetrics

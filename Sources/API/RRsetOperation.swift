@@ -21,6 +21,8 @@ struct RRsetOperation: Sendable {
     var ttl: UInt32?
     var rdatas: [RData]
     var pointer: String
+    /// The RRset must not exist yet (`If-None-Match: *` on PUT); 412 otherwise.
+    var createOnly = false
 }
 
 /// Identifies an RRset within one zone.

@@ -40,7 +40,7 @@ extension APIService {
 
         route("PUT", "/v1/zones/{zone}/rrsets/{name}/{type}") { [self] call in
             let body = try call.http.jsonBody()
-            return try commitChange(call) { zone, db in
+            return try commitChange(call) { zone in
                 let (owner, type) = try Self.rrsetPath(call, zone: zone)
                 var fields = JSONFields(body)
                 let ttl = RRsetRequest.ttl(&fields)
@@ -49,30 +49,26 @@ extension APIService {
                 if rdatas.isEmpty {
                     throw Problems.validation([.init(pointer: "/records", message: "must hold at least one record; to delete the RRset use DELETE")])
                 }
-                if call.http.headers["If-None-Match"] == "*",
-                   try Self.currentRRset(owner: owner, type: type, zone: zone, on: db) != nil {
-                    throw Problems.preconditionFailed("the zone already has \(type) records at \(owner) and If-None-Match: * asked to create only")
-                }
-                return [RRsetOperation(action: .replace, owner: owner, type: type, ttl: ttl, rdatas: rdatas, pointer: "")]
-            } respond: { outcome, db in
-                let (owner, type) = try Self.rrsetPath(call, zone: outcome.zone)
-                let rrset = try Self.currentRRset(owner: owner, type: type, zone: outcome.zone, on: db)
-                return .json(200, rrset.map(RRsetRequest.json) ?? .null)
+                return [RRsetOperation(action: .replace, owner: owner, type: type, ttl: ttl, rdatas: rdatas, pointer: "",
+                                       createOnly: call.http.headers["If-None-Match"] == "*")]
+            } respond: { outcome in
+                // One operation, so one RRset: as stored, records in canonical order.
+                .json(200, outcome.rrsets.values.first.map { RRsetRequest.json(Self.canonicalOrder($0)) } ?? .null)
             }
         }
 
         route("DELETE", "/v1/zones/{zone}/rrsets/{name}/{type}") { [self] call in
-            try commitChange(call) { zone, _ in
+            try commitChange(call) { zone in
                 let (owner, type) = try Self.rrsetPath(call, zone: zone)
                 return [RRsetOperation(action: .delete, owner: owner, type: type, ttl: nil, rdatas: [], pointer: "")]
-            } respond: { _, _ in
+            } respond: { _ in
                 .noContent()
             }
         }
 
         route("PATCH", "/v1/zones/{zone}/rrsets") { [self] call in
             let body = try call.http.jsonBody()
-            return try commitChange(call) { zone, _ in
+            return try commitChange(call) { zone in
                 var fields = JSONFields(body)
                 let changes = fields.value("changes")
                 try fields.finish()
@@ -91,63 +87,10 @@ extension APIService {
                 }
                 guard errors.isEmpty else { throw Problems.validation(errors) }
                 return operations
-            } respond: { outcome, _ in
+            } respond: { outcome in
                 .json(200, Self.changeSummary(outcome))
             }
         }
-    }
-
-    /// Runs one change of a zone: lock the zone, check `If-Match`, build the operations (which
-    /// may read the locked zone), commit them, answer. The change shares its transaction with
-    /// other changes of the zone queued at the same time (`ZoneCommitQueue`), each in its own
-    /// savepoint with its own serial; the answer goes out once that transaction committed.
-    func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
-                      operations: @escaping (HostedZone, PostgresConnection) throws -> [RRsetOperation],
-                      respond: @escaping (ZoneEditor.Outcome, PostgresConnection) throws -> HTTPResponse) throws -> HTTPResponse {
-        let reference = Self.commitLane(call)
-        let work: ZoneCommitQueue.Work = { db, batch in
-            // The first change of a zone in a batch locks it; later ones find it locked and as
-            // the change before them left it.
-            var row = batch.zone(named: reference)
-            if row == nil, let locked = try Self.lockedZoneWithAccount(call, on: db) {
-                row = locked.zone
-                if let account = locked.account { batch.accounts[account.id] = account }
-            }
-            let zone = try Self.visibleZone(call, row: row)
-            batch.remember(zone.row, named: reference)
-            try Self.checkIfMatch(call, zone: zone)
-            let planned = try operations(zone, db)
-            let account: AccountRow
-            if let known = batch.accounts[zone.row.accountID] {
-                account = known
-            } else {
-                guard let found = try AccountRepository.find(id: zone.row.accountID, on: db) else {
-                    throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
-                }
-                batch.accounts[found.id] = found
-                account = found
-            }
-            let editor = ZoneEditor(db: db, zone: zone, account: account, tokenID: call.principal.tokenID)
-            let outcome = try editor.commit(planned, replaceAll: replaceAll, kind: kind)
-            batch.remember(outcome.zone.row, named: reference)
-            if outcome.changed {
-                batch.notifications.append(ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue)))
-            }
-            var response = try respond(outcome, db)
-            response.headers.set("ETag", outcome.zone.etag)
-            return response
-        }
-        // A whole-zone import can be long: it keeps a transaction of its own rather than hold
-        // up the changes queued behind it.
-        if replaceAll || kind == "import" {
-            return try pool.transaction { db in
-                var alone = ZoneBatchState()
-                let response = try work(db, &alone)
-                try alone.notifyAfterCommit(on: db)
-                return response
-            }
-        }
-        return try zoneCommits.submit(zone: reference, work)
     }
 
     /// Which queue a change waits in: the `{zone}` as written, up to case and a trailing dot.
@@ -214,6 +157,13 @@ extension APIService {
             throw Problems.badRequest("path segment {type}: \(error.message)")
         }
         return (owner, type)
+    }
+
+    /// `rrset` with its records in the order the database returns them (by their wire form).
+    static func canonicalOrder(_ rrset: RRset) -> RRset {
+        var sorted = rrset
+        sorted.rdatas.sort { $0.wire.lexicographicallyPrecedes($1.wire) }
+        return sorted
     }
 
     /// One RRset as published, including the SOA and apex NS the service owns.

@@ -1,18 +1,15 @@
 import Dispatch
 import Foundation
 import HTTPServer
-import Store
 
 /// Group commit of changes to one zone within this process.
 ///
 /// Changes of one zone serialise on the zone's row lock, and each used to pay for its own
-/// transaction and WAL flush while holding it. Here the changes that queue up while a
-/// transaction runs are committed together by one thread (the leader) in ONE transaction: each
-/// change still runs its own statements against the state the previous one left (so it gets its
-/// own serial and journal entry, and its own If-Match check), inside a savepoint of its own, so a
-/// change refused with a 4xx is rolled back alone and only its caller sees the error. Every
-/// caller is answered only after the shared COMMIT; if that fails, every caller in the batch
-/// gets the failure. Nothing a client can observe differs from one transaction each.
+/// transaction, statements and WAL flush while holding it. Here the changes that queue up while a
+/// transaction runs are handed together to one thread (the leader), which commits them with
+/// `commitBatch` in ONE transaction (see `APIService.commitZoneChanges` for how each change still
+/// gets its own serial, journal entry, If-Match check and error). Every caller is answered only
+/// after the shared COMMIT.
 ///
 /// A batch holds changes of one zone only (as the request named it): batches of different
 /// zones never wait on each other's locks, so they cannot deadlock. (Sharing transactions
@@ -21,30 +18,31 @@ import Store
 ///
 /// Callers that wait hold no database connection; only the leader does. When the leader's
 /// batch is done, the first change that queued meanwhile leads the next batch of that zone.
-final class ZoneCommitQueue: @unchecked Sendable {
-    typealias Work = (PostgresConnection, inout ZoneBatchState) throws -> HTTPResponse
+final class ZoneCommitQueue<Change>: @unchecked Sendable {
+    /// Commits changes of one zone together; one result per change, in order.
+    typealias CommitBatch = ([Change]) -> [Result<HTTPResponse, any Error>]
 
     /// One caller's change; its fields are handed between threads under `lock` or across
     /// `wake`, never touched by two threads at once.
     private final class Job: @unchecked Sendable {
-        var work: Work?
+        var change: Change?
         var result: Result<HTTPResponse, any Error>?
         var leads = false
         let wake = DispatchSemaphore(value: 0)
-        init(_ work: @escaping Work) { self.work = work }
+        init(_ change: Change) { self.change = change }
     }
 
-    private let pool: ConnectionPool
+    private let commitBatch: CommitBatch
     private let maxBatch: Int
     private let lock = NSLock()
     /// Changes waiting per zone; a zone has an entry exactly while one of its batches runs.
     private var waiting: [String: [Job]] = [:]
     private var largest = 0
 
-    /// `maxBatch` bounds the savepoints in one transaction (PostgreSQL tracks up to 64
-    /// subtransactions per backend cheaply) and how long one batch holds the zone's lock.
-    init(pool: ConnectionPool, maxBatch: Int = 32) {
-        self.pool = pool
+    /// `maxBatch` bounds how many changes one transaction holds, and so how long one batch holds
+    /// the zone's lock.
+    init(maxBatch: Int = 32, commitBatch: @escaping CommitBatch) {
+        self.commitBatch = commitBatch
         self.maxBatch = max(1, maxBatch)
     }
 
@@ -55,13 +53,19 @@ final class ZoneCommitQueue: @unchecked Sendable {
         return largest
     }
 
-    /// Runs `work` in a transaction shared with other queued changes of the zone `zone` names
-    /// (as the request did, case and trailing dot aside), and returns its answer (or throws its
-    /// error) once that transaction committed. `work` may run more than once (the
-    /// transaction is retried on serialization failures and deadlocks) and on another thread,
-    /// while this one waits.
-    func submit(zone: String, _ work: @escaping Work) throws -> HTTPResponse {
-        let job = Job(work)
+    /// How many changes of `zone` wait for the batch that runs now; nil when none runs.
+    func queued(zone: String) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiting[zone]?.count
+    }
+
+    /// Commits `change` together with other queued changes of the zone `zone` names (as the
+    /// request did, case and trailing dot aside), and returns its answer (or throws its error)
+    /// once that transaction committed. The commit may run on another thread, while this one
+    /// waits.
+    func submit(zone: String, _ change: Change) throws -> HTTPResponse {
+        let job = Job(change)
         lock.lock()
         if waiting[zone] != nil {
             waiting[zone]!.append(job)
@@ -85,10 +89,11 @@ final class ZoneCommitQueue: @unchecked Sendable {
         lock.unlock()
 
         let batch = [first] + joining
-        let results = commit(batch)
+        let results = commitBatch(batch.map { $0.change! })
+        precondition(results.count == batch.count, "a batch of \(batch.count) changes answered \(results.count) times")
         for (job, result) in zip(batch, results) {
             job.result = result
-            job.work = nil
+            job.change = nil
         }
 
         lock.lock()
@@ -103,74 +108,5 @@ final class ZoneCommitQueue: @unchecked Sendable {
         lock.unlock()
         for job in batch where job !== first { job.wake.signal() }
         next?.wake.signal()
-    }
-
-    /// One transaction for the batch; one result per job, in order. Listeners hear of the
-    /// changes that committed, with the COMMIT.
-    private func commit(_ batch: [Job]) -> [Result<HTTPResponse, any Error>] {
-        do {
-            return try pool.transaction { db in
-                var state = ZoneBatchState()
-                // Alone, a change needs no savepoint: its failure rolls back the transaction.
-                if batch.count == 1 {
-                    let response = try batch[0].work!(db, &state)
-                    try state.notifyAfterCommit(on: db)
-                    return [.success(response)]
-                }
-                var results: [Result<HTTPResponse, any Error>] = []
-                results.reserveCapacity(batch.count)
-                for (index, job) in batch.enumerated() {
-                    // Never released: each change nests in the one before, which costs nothing
-                    // at this depth and saves a round trip per change.
-                    // Sent with the change's first statement; a change refused before it sends
-                    // any statement needs neither the savepoint nor a rollback to it.
-                    let savepoint = "zonectl_change\(index)"
-                    try db.executeWithNext("SAVEPOINT \(savepoint)")
-                    let before = state
-                    do {
-                        results.append(.success(try job.work!(db, &state)))
-                    } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
-                        // The whole transaction is lost or must be retried: not this job's alone.
-                        throw error
-                    } catch {
-                        if !db.withdraw("SAVEPOINT \(savepoint)") { try db.execute("ROLLBACK TO SAVEPOINT \(savepoint)") }
-                        state = before
-                        results.append(.failure(error))
-                    }
-                }
-                try state.notifyAfterCommit(on: db)
-                return results
-            }
-        } catch {
-            return batch.map { _ in .failure(error) }
-        }
-    }
-}
-
-/// What the changes of one batch share, valid only inside the batch's transaction: the zone's
-/// row as the last change that committed left it (its lock is held from then on), and accounts
-/// already read (changes never write them). Rows are kept by zone id, so a zone named two ways
-/// is still one zone. Rolled back with a change that fails.
-struct ZoneBatchState {
-    var zoneIDs: [String: Int64] = [:]
-    var zones: [Int64: ZoneRow] = [:]
-    var accounts: [Int64: AccountRow] = [:]
-    /// Announcements of the changes made, to send with the batch's COMMIT.
-    var notifications: [(channel: String, payload: String)] = []
-
-    /// The locked row of the zone `reference` named earlier in this batch, if any.
-    func zone(named reference: String) -> ZoneRow? {
-        zoneIDs[reference].flatMap { zones[$0] }
-    }
-
-    /// Hands the notifications of the changes that stayed to the connection, to go out with
-    /// the COMMIT.
-    func notifyAfterCommit(on db: PostgresConnection) throws {
-        for (channel, payload) in notifications { try db.notifyAfterCommit(channel: channel, payload: payload) }
-    }
-
-    mutating func remember(_ row: ZoneRow, named reference: String) {
-        zoneIDs[reference] = row.id
-        zones[row.id] = row
     }
 }

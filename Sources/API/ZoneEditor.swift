@@ -4,38 +4,74 @@ import HTTPServer
 import Store
 import ZoneData
 
-/// Commits changes to a zone: the one place where records, serial and journal are written.
+/// Plans and writes changes to a zone: the one place where records, serial and journal are
+/// written.
 ///
-/// Every change runs inside the caller's transaction, after `ZoneRepository.lock`: the row lock
-/// orders concurrent changes of one zone, so each reads the serial the previous one committed
-/// and the zone never has two contents under one serial. A change that changes nothing writes
-/// nothing and keeps the serial (clients re-sending a desired state rely on that). It does not
-/// wake `zone_changed` listeners: its callers do, with the COMMIT
-/// (`PostgresConnection.notifyAfterCommit`), once they know which changes stayed.
+/// An editor lives inside one transaction, after `ZoneRepository.lock`: the row lock orders
+/// concurrent changes of one zone, so each change starts from the serial the previous one
+/// committed and the zone never has two contents under one serial. Changes are applied in memory,
+/// each against the state the one before left (`ZoneRecordOverlay`), each with its own serial
+/// and journal entry; `write` then stores all of them in two statements at most. A change that
+/// changes nothing writes nothing and keeps the serial (clients re-sending a desired state rely
+/// on that). The editor does not wake `zone_changed` listeners: its callers do, with the COMMIT
+/// (`PostgresConnection.notifyAfterCommit`).
 struct ZoneEditor {
     let db: PostgresConnection
-    let zone: HostedZone
     let account: AccountRow
-    let tokenID: String?
+    /// The zone as the changes applied so far leave it.
+    private(set) var zone: HostedZone
+    private var records: ZoneRecordOverlay
+    /// Journal entries of the changes applied and not yet written.
+    private var journal: [NewZoneChange] = []
 
-    /// What a commit did.
+    init(db: PostgresConnection, zone: HostedZone, account: AccountRow) {
+        self.db = db
+        self.zone = zone
+        self.account = account
+        records = ZoneRecordOverlay(zoneID: zone.id)
+    }
+
+    /// What one change did.
     struct Outcome {
         let zone: HostedZone
         let changed: Bool
         let removed: [ResourceRecord]
         let added: [ResourceRecord]
+        /// What the change's RRsets hold now, by name; an RRset it deleted is absent.
+        let rrsets: [RRsetName: RRset]
     }
 
-    /// Applies `operations` in order; with `replaceAll`, every RRset they do not mention is
-    /// deleted (an import in replace mode). Throws a 422 problem listing every rule broken.
-    func commit(_ operations: [RRsetOperation], replaceAll: Bool = false, kind: String) throws -> Outcome {
+    /// Whether changes wait for `write`.
+    var hasUnwrittenChanges: Bool { !journal.isEmpty }
+
+    /// Reads, in one round trip, everything `apply` will look at for these operations: their
+    /// owners and the names between them and the apex (where a delegation would hide them).
+    /// Called once with the operations of a whole batch, it spares each change its own read.
+    mutating func prefetch(_ operations: some Sequence<RRsetOperation>) throws {
+        var owners: Set<DomainName> = []
+        for operation in operations where owners.insert(operation.owner).inserted {
+            var name = operation.owner.parent
+            while let current = name, current != zone.name, current.isAtOrBelow(zone.name), owners.insert(current).inserted {
+                name = current.parent
+            }
+        }
+        try records.load(owners: owners, on: db)
+    }
+
+    /// Applies one change in memory: `operations` in order; with `replaceAll`, every RRset they
+    /// do not mention is deleted (an import in replace mode). Throws a 4xx problem listing every
+    /// rule broken, and then leaves the editor as it was.
+    mutating func apply(_ operations: [RRsetOperation], replaceAll: Bool = false, kind: String, tokenID: String?) throws -> Outcome {
         let touchedOwners = Set(operations.map(\.owner))
-        let currentRows = replaceAll
-            ? try RecordRepository.all(zoneID: zone.id, on: db)
-            : try RecordRepository.records(zoneID: zone.id, ownerKeys: touchedOwners.map(\.ownerKey), on: db)
         var original: [RRsetName: RRset] = [:]
-        for rrset in try StoredData.rrsets(currentRows) {
-            original[RRsetName(owner: rrset.owner, type: rrset.type)] = rrset
+        if replaceAll {
+            try records.loadAll(on: db)
+            for rrset in records.all { original[RRsetName(owner: rrset.owner, type: rrset.type)] = rrset }
+        } else {
+            try prefetch(operations)
+            for owner in touchedOwners {
+                for rrset in records.rrsets(at: owner) { original[RRsetName(owner: owner, type: rrset.type)] = rrset }
+            }
         }
 
         var working = original
@@ -50,6 +86,10 @@ struct ZoneEditor {
                 errors.append(.init(pointer: operation.pointer, message: serviceOwnedMessage(operation.type)))
                 continue
             }
+            if operation.createOnly, working[name] != nil {
+                throw Problems.preconditionFailed(
+                    "the zone already has \(operation.type) records at \(operation.owner) and If-None-Match: * asked to create only")
+            }
             working[name] = Self.apply(operation, to: working[name], defaultTTL: UInt32(zone.row.defaultTTL))
         }
         if replaceAll {
@@ -57,11 +97,12 @@ struct ZoneEditor {
                 working[name] = nil
             }
         }
+        let resulting = mentioned.reduce(into: [RRsetName: RRset]()) { $0[$1] = working[$1] }
 
         let changedNames = Set(original.keys).union(working.keys).filter { !Self.same(original[$0], working[$0]) }
         guard errors.isEmpty else { throw Problems.validation(errors) }
         guard !changedNames.isEmpty else {
-            return Outcome(zone: zone, changed: false, removed: [], added: [])
+            return Outcome(zone: zone, changed: false, removed: [], added: [], rrsets: resulting)
         }
 
         for name in changedNames {
@@ -75,8 +116,6 @@ struct ZoneEditor {
 
         var removed: [ResourceRecord] = []
         var added: [ResourceRecord] = []
-        var deleteKeys: [RRsetKey] = []
-        var insertRows: [RecordRow] = []
         for name in changedNames.sorted(by: { ($0.owner, $0.type) < ($1.owner, $1.type) }) {
             let before = original[name]
             let after = working[name]
@@ -84,8 +123,6 @@ struct ZoneEditor {
             let afterRecords = Set(after?.records ?? [])
             removed += (before?.records ?? []).filter { !afterRecords.contains($0) }
             added += (after?.records ?? []).filter { !beforeRecords.contains($0) }
-            if before != nil { deleteKeys.append(RRsetKey(ownerKey: name.owner.ownerKey, type: Int64(name.type.rawValue))) }
-            if let after { insertRows += StoredData.rows(after) }
         }
         let recordCount = zone.row.recordCount - Int64(removed.count) + Int64(added.count)
         if recordCount > account.maxRecordsPerZone && recordCount > zone.row.recordCount {
@@ -93,16 +130,30 @@ struct ZoneEditor {
                 "the zone would hold \(recordCount) records, above this account's limit of \(account.maxRecordsPerZone) records per zone")
         }
 
-        try RecordRepository.replace(zoneID: zone.id, deleting: deleteKeys, inserting: [], on: db)
         let serial = zone.policy.next(after: zone.serial, now: Date())
-        // New records, serial, record count and journal entry in one round trip.
-        let change = NewZoneChange(
+        journal.append(NewZoneChange(
             zoneID: zone.id, serialFrom: Int64(zone.serial.rawValue), serialTo: Int64(serial.rawValue), tokenID: tokenID,
-            kind: kind, removedJSON: Self.journalJSON(removed), addedJSON: Self.journalJSON(added))
-        guard let row = try ZoneChangeRepository.commit(change, inserting: insertRows, recordCount: recordCount, on: db) else {
+            kind: kind, removedJSON: Self.journalJSON(removed), addedJSON: Self.journalJSON(added)))
+        for name in changedNames { records.set(name, to: working[name]) }
+        zone = zone.changed(to: serial, recordCount: recordCount)
+        return Outcome(zone: zone, changed: true, removed: removed, added: added, rrsets: resulting)
+    }
+
+    /// Stores every change applied since the last write: the changed RRsets' old records go,
+    /// their new ones, the zone's serial and record count and one journal entry per change follow
+    /// in one more statement. The zone as stored.
+    mutating func write() throws -> HostedZone {
+        guard !journal.isEmpty else { return zone }
+        let (deleting, inserting) = records.takeDifference()
+        try RecordRepository.replace(zoneID: zone.id, deleting: deleting, inserting: [], on: db)
+        guard let row = try ZoneChangeRepository.commit(
+            journal, inserting: inserting, serial: Int64(zone.serial.rawValue), recordCount: zone.row.recordCount, on: db)
+        else {
             throw StoredData.Corrupt("zone \(zone.id) vanished inside its own transaction")
         }
-        return Outcome(zone: try HostedZone(row), changed: true, removed: removed, added: added)
+        journal = []
+        zone = try HostedZone(row)
+        return zone
     }
 
     static func apply(_ operation: RRsetOperation, to current: RRset?, defaultTTL: UInt32) -> RRset? {
@@ -150,24 +201,19 @@ struct ZoneEditor {
         let changedOwners = Set(changed.map(\.owner))
         var context = working
         if !replaceAll {
-            // NS sets on the way up to the apex: a changed name below a delegation is occluded.
-            var ancestors: Set<DomainName> = []
+            // NS sets on the way up to the apex (loaded by `prefetch`): a changed name below a
+            // delegation is occluded.
             for owner in changedOwners {
                 var name = owner.parent
                 while let current = name, current != zone.name, current.isAtOrBelow(zone.name) {
-                    ancestors.insert(current)
+                    let ns = RRsetName(owner: current, type: .ns)
+                    if context[ns] == nil, !changedOwners.contains(current), let rrset = records[ns] { context[ns] = rrset }
                     name = current.parent
                 }
             }
-            let missing = ancestors.filter { context[RRsetName(owner: $0, type: .ns)] == nil && !changedOwners.contains($0) }
-            for rrset in try StoredData.rrsets(RecordRepository.records(
-                zoneID: zone.id, ownerKeys: missing.map(\.ownerKey), type: Int64(RRType.ns.rawValue), on: db)) {
-                context[RRsetName(owner: rrset.owner, type: rrset.type)] = rrset
-            }
             // A new delegation hides what is below it; a few of those records are enough to say so.
             for name in changed where name.type == .ns && name.owner != zone.name && working[name] != nil {
-                for rrset in try StoredData.rrsets(RecordRepository.descendants(
-                    zoneID: zone.id, of: name.owner.ownerKey, limit: 100, on: db)) {
+                for rrset in try records.descendants(of: name.owner, limit: 100, on: db) {
                     let key = RRsetName(owner: rrset.owner, type: rrset.type)
                     if !changed.contains(key) { context[key] = rrset }
                 }

@@ -36,11 +36,11 @@ extension APIService {
             let mode = try Self.importMode(call.http)
             try Self.requireZoneFile(call.http)
             var skipped: [String] = []
-            return try commitChange(call, kind: "import", replaceAll: mode == "replace") { zone, _ in
+            return try commitChange(call, kind: "import", replaceAll: mode == "replace") { zone in
                 let (operations, notes) = try Self.importOperations(call.http.body, zone: zone.name, defaultTTL: UInt32(zone.row.defaultTTL))
                 skipped = notes
                 return operations
-            } respond: { outcome, _ in
+            } respond: { outcome in
                 Self.importResponse(200, outcome: outcome, skipped: skipped)
             }
         }
@@ -139,9 +139,10 @@ extension APIService {
             guard let account = try AccountRepository.find(id: accountID, on: db) else {
                 throw StoredData.Corrupt("account \(accountID) vanished inside its own transaction")
             }
-            let outcome = try ZoneEditor(db: db, zone: created, account: account, tokenID: call.principal.tokenID)
-                .commit(operations, replaceAll: true, kind: "import")
+            var editor = ZoneEditor(db: db, zone: created, account: account)
+            let outcome = try editor.apply(operations, replaceAll: true, kind: "import", tokenID: call.principal.tokenID)
             if outcome.changed {
+                _ = try editor.write()
                 let (channel, payload) = ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue))
                 try db.notifyAfterCommit(channel: channel, payload: payload)
             }

@@ -55,23 +55,29 @@ public enum ZoneChangeRepository {
              .text(change.removedJSON), .text(change.addedJSON)])
     }
 
-    /// A change's writes after its old RRsets are deleted, in one round trip: inserts its new
-    /// records, moves the zone to the change's serial and record count and appends the journal
-    /// entry. The zone as it now is; nil if it is gone. Unlike `append` it does not notify: the
-    /// caller does, with `PostgresConnection.notifyAfterCommit` (see there for why).
     /// The channel and payload that announce a committed change.
     public static func notification(zoneID: Int64, serial: Int64) -> (channel: String, payload: String) {
         ("zone_changed", "\(zoneID) \(serial)")
     }
 
-    public static func commit(_ change: NewZoneChange, inserting records: [RecordRow], recordCount: Int64,
+    /// The writes of one or more changes of a zone after their old RRsets are deleted, in one
+    /// round trip: inserts the new records, moves the zone to `serial` (the last change's) and
+    /// `recordCount`, and appends one journal entry per change, in order. The zone as it now is;
+    /// nil if it is gone. Unlike `append` it does not notify: the caller does, with
+    /// `PostgresConnection.notifyAfterCommit` (see there for why).
+    public static func commit(_ changes: [NewZoneChange], inserting records: [RecordRow], serial: Int64, recordCount: Int64,
                               on db: PostgresConnection) throws -> ZoneRow? {
+        guard let zoneID = changes.first?.zoneID else { return nil }
+        precondition(changes.allSatisfy { $0.zoneID == zoneID }, "one commit writes changes of one zone")
+        precondition(changes.allSatisfy { !$0.kind.contains(",") && !$0.kind.isEmpty }, "a change kind is a plain word")
         var inline = records
         if records.count > RecordRepository.insertSlice {
             // Large imports keep their sliced inserts.
-            try RecordRepository.replace(zoneID: change.zoneID, deleting: [], inserting: records, on: db)
+            try RecordRepository.replace(zoneID: zoneID, deleting: [], inserting: records, on: db)
             inline = []
         }
+        // Entries travel as comma-joined columns ("-" for NULL: string_to_array drops a lone
+        // empty string) and two JSON arrays, matched up by position.
         let result = try db.query(
             """
             WITH added AS (
@@ -80,21 +86,36 @@ public enum ZoneChangeRepository {
                 FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
                             string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
             ), zone AS (
-                UPDATE zones SET serial = $8, record_count = $9, updated_at = now() WHERE id = $1
+                UPDATE zones SET serial = $7, record_count = $8, updated_at = now() WHERE id = $1
                 RETURNING \(ZoneRepository.columns)
             ), entry AS (
                 INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
-                SELECT id, $7, serial, $10, $11, $12::jsonb, $13::jsonb FROM zone
-                RETURNING zone_id, serial_to
+                SELECT zone.id, NULLIF(e.f, '-')::bigint, e.t::bigint, NULLIF(e.k, '-'), e.kind, r.value, a.value
+                FROM zone,
+                     unnest(string_to_array($9, ','), string_to_array($10, ','), string_to_array($11, ','),
+                            string_to_array($12, ',')) WITH ORDINALITY AS e(f, t, k, kind, n)
+                     JOIN jsonb_array_elements($13::jsonb) WITH ORDINALITY AS r(value, n) USING (n)
+                     JOIN jsonb_array_elements($14::jsonb) WITH ORDINALITY AS a(value, n) USING (n)
+                ORDER BY n
+                RETURNING zone_id
             )
             SELECT zone.*, (SELECT count(*) FROM entry) AS journaled
             FROM zone
             """,
-            [.int(change.zoneID)] + RecordRepository.insertParameters(inline)
-                + [change.serialFrom.map(PostgresParameter.int) ?? .null, .int(change.serialTo), .int(recordCount),
-                   change.tokenID.map(PostgresParameter.text) ?? .null, .text(change.kind),
-                   .text(change.removedJSON), .text(change.addedJSON)])
-        return try result.rows.first.map(ZoneRepository.zoneRow(from:))
+            [.int(zoneID)] + RecordRepository.insertParameters(inline)
+                + [.int(serial), .int(recordCount),
+                   .text(changes.map { $0.serialFrom.map(String.init) ?? "-" }.joined(separator: ",")),
+                   .text(changes.map { String($0.serialTo) }.joined(separator: ",")),
+                   .text(changes.map { $0.tokenID ?? "-" }.joined(separator: ",")),
+                   .text(changes.map(\.kind).joined(separator: ",")),
+                   .text("[" + changes.map(\.removedJSON).joined(separator: ",") + "]"),
+                   .text("[" + changes.map(\.addedJSON).joined(separator: ",") + "]")])
+        guard let row = result.rows.first else { return nil }
+        let journaled = try row.int("journaled")
+        guard journaled == changes.count else {
+            throw DatabaseError(kind: .query, message: "\(changes.count) journal entries sent, \(journaled) written")
+        }
+        return try ZoneRepository.zoneRow(from: row)
     }
 
     /// Entries newest first, before the entry `beforeID` when given.

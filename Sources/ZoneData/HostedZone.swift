@@ -20,6 +20,23 @@ public struct HostedZone: Sendable {
         nameservers = try row.nameservers.map(StoredData.name)
     }
 
+    private init(row: ZoneRow, name: DomainName, serial: ZoneSerial, policy: SerialPolicy, nameservers: [DomainName]) {
+        self.row = row
+        self.name = name
+        self.serial = serial
+        self.policy = policy
+        self.nameservers = nameservers
+    }
+
+    /// The zone as a change leaves it: at `serial`, holding `recordCount` records (its row as it
+    /// will read once the change is written).
+    public func changed(to serial: ZoneSerial, recordCount: Int64) -> HostedZone {
+        var row = row
+        row.serial = Int64(serial.rawValue)
+        row.recordCount = recordCount
+        return HostedZone(row: row, name: name, serial: serial, policy: policy, nameservers: nameservers)
+    }
+
     public var id: Int64 { row.id }
 
     /// The ETag of the zone and of everything in it: the serial, which changes with every change.

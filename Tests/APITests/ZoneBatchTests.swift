@@ -1,0 +1,144 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Store
+import Synchronization
+import Testing
+
+@testable import API
+
+/// Changes that share one transaction (`ZoneCommitQueue`) are planned in memory, one after the
+/// other, and written together at the end. These tests put chosen changes into ONE batch: the
+/// test holds the zone's row lock, so the first request's batch waits on it while the others
+/// queue behind it in the order sent; when the lock goes, the queued ones commit together.
+@Suite("Changes sharing one transaction")
+struct ZoneBatchTests {
+    typealias Request = @Sendable () throws -> APIClient.Response
+
+    /// Runs `first`, then `rest` queued behind it in order, and returns the answers in order.
+    static func batched(_ api: APIFixture, zone: String, first: @escaping Request, then rest: [Request]) throws -> [APIClient.Response] {
+        let lane = zone.lowercased()
+        let blocker = try PostgresConnection(conninfo: api.conninfo)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        _ = try blocker.query("SELECT id FROM zones WHERE name = $1 FOR UPDATE", [.text(zone + ".")])
+
+        let answers = Mutex<[Int: Result<APIClient.Response, any Error>]>([:])
+        let group = DispatchGroup()
+        func start(_ index: Int, _ request: @escaping Request) {
+            group.enter()
+            Thread {
+                let answer = Result { try request() }
+                answers.withLock { $0[index] = answer }
+                group.leave()
+            }.start()
+        }
+        func waitFor(_ what: String, _ condition: () -> Bool) throws {
+            let deadline = Date().addingTimeInterval(10)
+            while !condition() {
+                guard Date() < deadline else { throw FixtureError("waited 10 s for \(what)") }
+                usleep(2_000)
+            }
+        }
+        start(0, first)
+        try waitFor("the first change to lead a batch") { api.service.zoneCommits.queued(zone: lane) != nil }
+        for (offset, request) in rest.enumerated() {
+            start(offset + 1, request)
+            try waitFor("change \(offset + 1) to queue") { api.service.zoneCommits.queued(zone: lane) == offset + 1 }
+        }
+        try blocker.execute("COMMIT")
+        group.wait()
+        // They did share one transaction.
+        #expect(api.service.zoneCommits.largestBatch == rest.count)
+        return try (0...rest.count).map { index in try answers.withLock { $0[index]! }.get() }
+    }
+
+    /// The journal oldest first as (from, to), following every page.
+    static func journal(_ api: APIFixture, zone: String, token: String) throws -> [(from: Int64?, to: Int64)] {
+        let body = try api.client.send("GET", "/v1/zones/\(zone)/changes?limit=1000", token: token).json()
+        return (body["items"]?.arrayValue ?? []).map { ($0["serial_from"]?.intValue, $0["serial_to"]?.intValue ?? -1) }.reversed()
+    }
+
+    @Test("each change is checked against the unwritten changes before it in its batch, and gets its own serial")
+    func changesSeeTheirPredecessors() throws {
+        let api = try APIFixture()
+        let acme = try api.createCustomer("acme")
+        try api.createZone("batch.example", token: acme.token)
+        let token = acme.token
+        func patch(_ changes: String) -> Request {
+            { try api.patch("batch.example", token: token, changes) }
+        }
+        let createTXT: Request = {
+            try api.client.send("PUT", "/v1/zones/batch.example/rrsets/new.batch.example/TXT", token: token,
+                                json: #"{"ttl": 300, "records": ["\"created\""]}"#, headers: ["If-None-Match": "*"])
+        }
+        let answers = try Self.batched(api, zone: "batch.example", first: patch(#"[{"action": "add", "name": "seed.batch.example", "type": "A", "records": ["192.0.2.1"]}]"#), then: [
+            patch(#"[{"action": "add", "name": "alias.batch.example", "type": "CNAME", "records": ["target.example."]}]"#),
+            // alias has a CNAME now, written or not
+            patch(#"[{"action": "add", "name": "alias.batch.example", "type": "A", "records": ["192.0.2.2"]}]"#),
+            createTXT,
+            // the TXT RRset exists now: create-only fails
+            createTXT,
+            patch(#"[{"action": "add", "name": "www.sub.batch.example", "type": "TXT", "records": ["\"below\""]}]"#),
+            // a delegation at sub would hide www.sub, added just before
+            patch(#"[{"action": "replace", "name": "sub.batch.example", "type": "NS", "records": ["ns1.example.net."]}]"#),
+            patch(#"[{"action": "remove", "name": "seed.batch.example", "type": "A", "records": ["192.0.2.1"]}]"#),
+            patch(#"[{"action": "add", "name": "seed.batch.example", "type": "A", "records": ["192.0.2.9"]}]"#),
+            // the same state again: no change, no serial
+            patch(#"[{"action": "replace", "name": "seed.batch.example", "type": "A", "ttl": 3600, "records": ["192.0.2.9"]}]"#),
+        ])
+        #expect(answers.map(\.status) == [200, 200, 422, 200, 412, 200, 422, 200, 200, 200])
+        #expect(try answers[2].problemPointers() == ["/changes/0"])
+        #expect(try answers[6].problemPointers() == ["/changes/0"])
+        #expect(try answers[3].json()["records"]?.arrayValue?.compactMap(\.stringValue) == ["\"created\""])
+
+        let applied = [0, 1, 3, 5, 7, 8]
+        let serials = try applied.map { index -> Int64 in
+            if let serial = try answers[index].json()["serial"]?.intValue { return serial }
+            // PUT answers with the RRset; its serial is in the ETag.
+            return try #require(Int64(answers[index].header("ETag")?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) ?? ""))
+        }
+        #expect(serials == serials.sorted() && Set(serials).count == serials.count, "serials \(serials)")
+        for index in applied { #expect(answers[index].header("ETag") != nil) }
+        #expect(try answers[9].json()["changed"]?.boolValue == false)
+        #expect(try answers[9].json()["serial"]?.intValue == serials.last)
+        #expect(try api.serial("batch.example", token: token) == serials.last)
+
+        let journal = try Self.journal(api, zone: "batch.example", token: token)
+        #expect(journal.map(\.to) == [journal[0].to] + serials)
+        for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
+
+        #expect(try api.rrsetLines("batch.example", token: token) == [
+            "alias.batch.example. CNAME 3600 target.example.",
+            "new.batch.example. TXT 300 \"created\"",
+            "seed.batch.example. A 3600 192.0.2.9",
+            "www.sub.batch.example. TXT 3600 \"below\"",
+        ])
+    }
+
+    @Test("a batch whose write fails is committed again change by change: only the change at fault fails")
+    func failedWriteFallsBackToSingleChanges() throws {
+        let api = try APIFixture()
+        let acme = try api.createCustomer("acme")
+        try api.createZone("fallback.example", token: acme.token)
+        let token = acme.token
+        // A fault the model cannot predict: the database refuses one owner's records.
+        _ = try api.databaseText("""
+            CREATE FUNCTION test_refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.owner LIKE 'boom.%' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$
+            """)
+        _ = try api.databaseText("CREATE TRIGGER test_refuse_boom BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION test_refuse_boom()")
+        func add(_ name: String) -> Request {
+            { try api.patch("fallback.example", token: token, #"[{"action": "add", "name": "\#(name).fallback.example", "type": "A", "records": ["192.0.2.1"]}]"#) }
+        }
+        let answers = try Self.batched(api, zone: "fallback.example", first: add("ok0"), then: [add("ok1"), add("boom"), add("ok2")])
+        #expect(answers.map(\.status) == [200, 200, 500, 200])
+        let serials = try [0, 1, 3].map { try #require(try answers[$0].json()["serial"]?.intValue) }
+        #expect(serials == serials.sorted() && Set(serials).count == 3, "serials \(serials)")
+        let journal = try Self.journal(api, zone: "fallback.example", token: token)
+        #expect(journal.map(\.to) == [journal[0].to] + serials)
+        for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
+        let owners = try api.rrsetLines("fallback.example", token: token).map { String($0.split(separator: " ")[0]) }
+        #expect(owners == ["ok0.fallback.example.", "ok1.fallback.example.", "ok2.fallback.example."])
+    }
+}
