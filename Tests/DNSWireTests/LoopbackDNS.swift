@@ -87,6 +87,10 @@ enum LoopbackDNS {
             }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count >= 0 { return Array(buffer[0..<count]) }
+            // Refused at once (ICMP port unreachable): the server has not opened its UDP socket
+            // yet, though it may already answer on TCP. Give it a moment rather than burn the
+            // remaining attempts in microseconds.
+            if errno == ECONNREFUSED { usleep(500_000) }
         }
         return nil
     }
