@@ -93,14 +93,6 @@ extension APIService {
         }
     }
 
-    /// Which queue a change waits in: the `{zone}` as written, up to case and a trailing dot.
-    /// A zone named once by name and once by id gets two queues; its row lock still orders them.
-    static func commitLane(_ call: Call) -> String {
-        var reference = call.parameter("zone").lowercased()
-        if reference.count > 1 && reference.hasSuffix(".") { reference.removeLast() }
-        return reference
-    }
-
     /// `GET …/rrsets`: one page of RRsets (no ETag; the caller adds it).
     static func rrsetPage(_ call: Call, page: PageRequest, zone: HostedZone, on db: PostgresConnection) throws -> HTTPResponse {
         var ownerKey: [UInt8]?

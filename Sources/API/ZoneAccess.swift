@@ -23,17 +23,6 @@ extension APIService {
         return nil
     }
 
-    /// `zoneRow(…, lock: true)` that also reads the zone's account in the same round trip.
-    static func lockedZoneWithAccount(_ call: Call, on db: PostgresConnection) throws -> (zone: ZoneRow, account: AccountRow?)? {
-        let reference = call.parameter("zone")
-        if let id = Int64(reference), id > 0 {
-            return try ZoneRepository.lockWithAccount(id: id, on: db)
-        } else if let name = try? DomainName(userInput: reference) {
-            return try ZoneRepository.lockWithAccount(name: name.description, on: db)
-        }
-        return nil
-    }
-
     /// `row` as the zone of this call, if the token may see it.
     static func visibleZone(_ call: Call, row: ZoneRow?) throws -> HostedZone {
         // A pool's catalog is the service's own: no route shows or changes it as a zone.

@@ -20,7 +20,7 @@ struct ZoneChange {
 
 extension APIService {
     /// Runs one change of a zone and answers it once committed. It shares its transaction with
-    /// the other changes of the zone queued at the same time (`ZoneCommitQueue`); a whole-zone
+    /// the other changes queued at the same time in its lane (`ZoneCommitQueue`); a whole-zone
     /// import keeps a transaction of its own rather than hold up the changes queued behind it.
     func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
                       operations: @escaping (HostedZone) throws -> [RRsetOperation],
@@ -29,69 +29,173 @@ extension APIService {
         if replaceAll || kind == "import" {
             return try Self.commitZoneChanges([change], pool: pool)[0].get()
         }
-        return try zoneCommits.submit(zone: Self.commitLane(call), change)
+        do {
+            return try zoneCommits.submit(lane: commitLane(reference: call.parameter("zone")), change)
+        } catch is ZoneLockedElsewhere {
+            // Another transaction holds the zone (an import, a pool update, another process):
+            // wait for it here, alone, rather than hold up the lane.
+            return try Self.commitZoneChanges([change], pool: pool, waitForLocks: true)[0].get()
+        }
     }
 
-    /// Commits changes of one zone in one transaction; one result per change, in order.
+    /// A batch found the change's zone locked by another transaction and left the change out.
+    struct ZoneLockedElsewhere: Error {}
+
+    /// The lane a change of the zone `reference` names waits in: the same for every spelling of
+    /// one name (case, trailing dot). A zone named once by name and once by id may get two; its
+    /// row lock still orders their changes.
+    func commitLane(reference: String) -> Int {
+        var reference = reference.lowercased()
+        if reference.count > 1 && reference.hasSuffix(".") { reference.removeLast() }
+        return Int(UInt(bitPattern: reference.hashValue) % UInt(commitLanes))
+    }
+
+    /// Commits changes in one transaction; one result per change, in order. They may be of
+    /// several zones.
     ///
-    /// Each change is checked and planned on its own, against the zone as the changes before it
+    /// Each change is checked and planned on its own, against its zone as the changes before it
     /// left it, with its own serial, journal entry and If-Match check; a change refused with a
-    /// 4xx leaves no trace and only its caller sees the error. The database sees one lock, one
-    /// read of the touched names and one write for the whole batch. Should that write fail, each
-    /// change is tried again in a transaction of its own, so the error reaches only the caller
-    /// whose change caused it.
-    static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool) -> [Result<HTTPResponse, any Error>] {
+    /// 4xx leaves no trace and only its caller sees the error. The database sees one statement
+    /// locking every zone of the batch, one read of the touched names and one write (two when
+    /// RRsets are replaced) for the whole batch. Should the transaction fail, each change is
+    /// tried again in a transaction of its own, so the error reaches only the caller whose
+    /// change caused it.
+    ///
+    /// Without `waitForLocks`, a zone another transaction holds is not waited for: its changes
+    /// fail with `ZoneLockedElsewhere`, for their callers to commit alone.
+    static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool,
+                                  waitForLocks: Bool = false) -> [Result<HTTPResponse, any Error>] {
         do {
-            return try pool.transaction { db in try applyAndWrite(changes, on: db) }
+            return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
             // Retried already, or the database is gone: nothing one change did.
             return changes.map { _ in .failure(error) }
         } catch {
             guard changes.count > 1 else { return [.failure(error)] }
-            return changes.flatMap { commitZoneChanges([$0], pool: pool) }
+            return changes.flatMap { commitZoneChanges([$0], pool: pool, waitForLocks: true) }
+        }
+    }
+
+    /// What a change's `{zone}` names: a zone id, a zone name, or nothing a zone could have.
+    private enum ZoneReference {
+        case id(Int64)
+        case name(String)
+        case none
+
+        init(_ text: String) {
+            if let id = Int64(text), id > 0 {
+                self = .id(id)
+            } else if let name = try? DomainName(userInput: text) {
+                self = .name(name.description)
+            } else {
+                self = .none
+            }
         }
     }
 
     /// The body of `commitZoneChanges`, inside its transaction. Queues one notification per
     /// committed change, to go out with the COMMIT.
-    private static func applyAndWrite(_ changes: [ZoneChange], on db: PostgresConnection) throws -> [Result<HTTPResponse, any Error>] {
-        // Every change of a batch names the zone the same way (`commitLane`): one lock serves all.
-        let locked = try lockedZoneWithAccount(changes[0].call, on: db)
-        var results = [Result<HTTPResponse, any Error>?](repeating: nil, count: changes.count)
-        var planned: [(index: Int, operations: [RRsetOperation])] = []
-        for (index, change) in changes.enumerated() {
-            do {
-                let zone = try visibleZone(change.call, row: locked?.zone)
-                try checkIfMatch(change.call, zone: zone)
-                planned.append((index, try change.operations(zone)))
-            } catch {
-                results[index] = .failure(error)
+    private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool,
+                                      on db: PostgresConnection) throws -> [Result<HTTPResponse, any Error>] {
+        let references = changes.map { ZoneReference($0.call.parameter("zone")) }
+        var ids: Set<Int64> = []
+        var names: Set<String> = []
+        for reference in references {
+            switch reference {
+            case .id(let id): ids.insert(id)
+            case .name(let name): names.insert(name)
+            case .none: break
             }
         }
-        guard let locked, !planned.isEmpty else { return results.map { $0! } }
-
-        var account = locked.account
-        if account == nil { account = try AccountRepository.find(id: locked.zone.accountID, on: db) }
-        guard let account else {
-            throw StoredData.Corrupt("zone \(locked.zone.name) belongs to missing account \(locked.zone.accountID)")
+        var byID: [Int64: (zone: ZoneRow, account: AccountRow?)] = [:]
+        var idByName: [String: Int64] = [:]
+        var busyIDs: Set<Int64> = []
+        if !ids.isEmpty || !names.isEmpty {
+            let found = try ZoneRepository.lockWithAccounts(ids: ids.sorted(), names: names.sorted(), skipLocked: !waitForLocks, on: db)
+            for locked in found.locked {
+                byID[locked.zone.id] = locked
+                idByName[locked.zone.name] = locked.zone.id
+            }
+            for row in found.busy {
+                busyIDs.insert(row.id)
+                idByName[row.name] = row.id
+            }
         }
-        var editor = ZoneEditor(db: db, zone: try HostedZone(locked.zone), account: account)
-        try editor.prefetch(planned.filter { !changes[$0.index].replaceAll }.flatMap(\.operations))
+
+        var results = [Result<HTTPResponse, any Error>?](repeating: nil, count: changes.count)
+        var planned: [(index: Int, zoneID: Int64, operations: [RRsetOperation])] = []
+        var editors: [Int64: ZoneEditor] = [:]
+        for (index, change) in changes.enumerated() {
+            do {
+                var id: Int64?
+                switch references[index] {
+                case .id(let given): id = given
+                case .name(let name): id = idByName[name]
+                case .none: id = nil
+                }
+                if let id, busyIDs.contains(id) {
+                    results[index] = .failure(ZoneLockedElsewhere())
+                    continue
+                }
+                let row = id.flatMap { byID[$0]?.zone }
+                let zone = try visibleZone(change.call, row: row)
+                try checkIfMatch(change.call, zone: zone)
+                let operations = try change.operations(zone)
+                if editors[zone.id] == nil {
+                    var account = byID[zone.id]?.account
+                    if account == nil { account = try AccountRepository.find(id: zone.row.accountID, on: db) }
+                    guard let account else {
+                        throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
+                    }
+                    editors[zone.id] = ZoneEditor(db: db, zone: zone, account: account)
+                }
+                planned.append((index, zone.id, operations))
+            } catch let problem as HTTPProblem {
+                // Refused: this change alone. Anything else fails the transaction.
+                results[index] = .failure(problem)
+            }
+        }
+        guard !planned.isEmpty else { return results.map { $0! } }
+
+        // What every change will look at, for every zone, in one round trip.
+        var wanted: [Int64: Set<DomainName>] = [:]
+        for (index, zoneID, operations) in planned where !changes[index].replaceAll {
+            wanted[zoneID, default: []].formUnion(operations.map(\.owner))
+        }
+        var owners: [Int64: Set<DomainName>] = [:]
+        for (zoneID, touched) in wanted {
+            owners[zoneID] = editors[zoneID]!.unloadedOwners(touched)
+        }
+        let keys = owners.flatMap { zoneID, names in names.map { ZoneOwnerKey(zoneID: zoneID, ownerKey: $0.ownerKey) } }
+        var stored: [Int64: [RecordRow]] = [:]
+        for (zoneID, row) in try RecordRepository.records(at: keys, on: db) { stored[zoneID, default: []].append(row) }
+        for (zoneID, names) in owners {
+            editors[zoneID]!.absorb(try StoredData.rrsets(stored[zoneID] ?? []), loaded: names)
+        }
+
         var outcomes: [(index: Int, outcome: ZoneEditor.Outcome)] = []
-        for (index, operations) in planned {
+        for (index, zoneID, operations) in planned {
             let change = changes[index]
             do {
                 // Again: a change earlier in this batch may have moved the zone on.
-                try checkIfMatch(change.call, zone: editor.zone)
-                let outcome = try editor.apply(operations, replaceAll: change.replaceAll, kind: change.kind,
-                                               tokenID: change.call.principal.tokenID)
+                try checkIfMatch(change.call, zone: editors[zoneID]!.zone)
+                let outcome = try editors[zoneID]!.apply(operations, replaceAll: change.replaceAll, kind: change.kind,
+                                                         tokenID: change.call.principal.tokenID)
                 outcomes.append((index, outcome))
-            } catch {
-                results[index] = .failure(error)
+            } catch let problem as HTTPProblem {
+                results[index] = .failure(problem)
             }
         }
-        if editor.hasUnwrittenChanges {
-            _ = try editor.write()
+
+        var writes: [ZoneWrite] = []
+        for zoneID in editors.keys.sorted() {
+            if let write = editors[zoneID]!.takeWrite() { writes.append(write) }
+        }
+        if !writes.isEmpty {
+            let rows = try ZoneChangeRepository.commit(writes, on: db)
+            for write in writes where rows[write.zoneID] == nil {
+                throw StoredData.Corrupt("zone \(write.zoneID) vanished inside its own transaction")
+            }
             for (_, outcome) in outcomes where outcome.changed {
                 let (channel, payload) = ZoneChangeRepository.notification(
                     zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue))

@@ -2,24 +2,26 @@ import Dispatch
 import Foundation
 import HTTPServer
 
-/// Group commit of changes to one zone within this process.
+/// Group commit of zone changes within this process.
 ///
 /// Changes of one zone serialise on the zone's row lock, and each used to pay for its own
-/// transaction, statements and WAL flush while holding it. Here the changes that queue up while a
-/// transaction runs are handed together to one thread (the leader), which commits them with
-/// `commitBatch` in ONE transaction (see `APIService.commitZoneChanges` for how each change still
-/// gets its own serial, journal entry, If-Match check and error). Every caller is answered only
-/// after the shared COMMIT.
+/// transaction, statements and WAL flush while holding it. Here changes wait in a few lanes
+/// (the caller picks one; all changes of one zone pick the same); the changes that queue up in a
+/// lane while its transaction runs are handed together to one thread (the leader), which commits
+/// them with `commitBatch` in ONE transaction (see `APIService.commitZoneChanges` for how each
+/// change still gets its own serial, journal entry, If-Match check and error). Every caller is
+/// answered only after the shared COMMIT.
 ///
-/// A batch holds changes of one zone only (as the request named it): batches of different
-/// zones never wait on each other's locks, so they cannot deadlock. (Sharing transactions
-/// across zones saved some CPU here, but a zone named once by name and once by id then lands in
-/// two batches that lock the same zones in different orders: measured, and left out.)
+/// A batch may hold changes of several zones. It locks them all in one statement, in id order,
+/// so batches of different lanes (or processes) that share a zone wait for each other but never
+/// deadlock. (Session 3 shared transactions across zones by locking them one by one, in the
+/// order the changes came: a zone named once by name and once by id then made two batches lock
+/// the same zones in different orders.)
 ///
 /// Callers that wait hold no database connection; only the leader does. When the leader's
-/// batch is done, the first change that queued meanwhile leads the next batch of that zone.
+/// batch is done, the first change that queued meanwhile leads the lane's next batch.
 final class ZoneCommitQueue<Change>: @unchecked Sendable {
-    /// Commits changes of one zone together; one result per change, in order.
+    /// Commits changes together; one result per change, in order.
     typealias CommitBatch = ([Change]) -> [Result<HTTPResponse, any Error>]
 
     /// One caller's change; its fields are handed between threads under `lock` or across
@@ -35,12 +37,12 @@ final class ZoneCommitQueue<Change>: @unchecked Sendable {
     private let commitBatch: CommitBatch
     private let maxBatch: Int
     private let lock = NSLock()
-    /// Changes waiting per zone; a zone has an entry exactly while one of its batches runs.
-    private var waiting: [String: [Job]] = [:]
+    /// Changes waiting per lane; a lane has an entry exactly while one of its batches runs.
+    private var waiting: [Int: [Job]] = [:]
     private var largest = 0
 
     /// `maxBatch` bounds how many changes one transaction holds, and so how long one batch holds
-    /// the zone's lock.
+    /// its zones' locks.
     init(maxBatch: Int = 32, commitBatch: @escaping CommitBatch) {
         self.commitBatch = commitBatch
         self.maxBatch = max(1, maxBatch)
@@ -53,38 +55,37 @@ final class ZoneCommitQueue<Change>: @unchecked Sendable {
         return largest
     }
 
-    /// How many changes of `zone` wait for the batch that runs now; nil when none runs.
-    func queued(zone: String) -> Int? {
+    /// How many changes wait in `lane` for the batch that runs now; nil when none runs.
+    func queued(lane: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        return waiting[zone]?.count
+        return waiting[lane]?.count
     }
 
-    /// Commits `change` together with other queued changes of the zone `zone` names (as the
-    /// request did, case and trailing dot aside), and returns its answer (or throws its error)
-    /// once that transaction committed. The commit may run on another thread, while this one
-    /// waits.
-    func submit(zone: String, _ change: Change) throws -> HTTPResponse {
+    /// Commits `change` together with other changes queued in `lane`, and returns its answer (or
+    /// throws its error) once that transaction committed. The commit may run on another thread,
+    /// while this one waits.
+    func submit(lane: Int, _ change: Change) throws -> HTTPResponse {
         let job = Job(change)
         lock.lock()
-        if waiting[zone] != nil {
-            waiting[zone]!.append(job)
+        if waiting[lane] != nil {
+            waiting[lane]!.append(job)
             lock.unlock()
             job.wake.wait()
         } else {
-            waiting[zone] = []
+            waiting[lane] = []
             job.leads = true
             lock.unlock()
         }
-        if job.leads { lead(zone: zone, first: job) }
+        if job.leads { lead(lane: lane, first: job) }
         return try job.result!.get()
     }
 
-    private func lead(zone: String, first: Job) {
+    private func lead(lane: Int, first: Job) {
         lock.lock()
-        let queued = waiting[zone]!
+        let queued = waiting[lane]!
         let joining = queued.prefix(maxBatch - 1)
-        waiting[zone] = Array(queued.dropFirst(joining.count))
+        waiting[lane] = Array(queued.dropFirst(joining.count))
         largest = max(largest, joining.count + 1)
         lock.unlock()
 
@@ -98,12 +99,12 @@ final class ZoneCommitQueue<Change>: @unchecked Sendable {
 
         lock.lock()
         var next: Job?
-        if let rest = waiting[zone], !rest.isEmpty {
+        if let rest = waiting[lane], !rest.isEmpty {
             next = rest[0]
             next?.leads = true
-            waiting[zone] = Array(rest.dropFirst())
+            waiting[lane] = Array(rest.dropFirst())
         } else {
-            waiting[zone] = nil
+            waiting[lane] = nil
         }
         lock.unlock()
         for job in batch where job !== first { job.wake.signal() }

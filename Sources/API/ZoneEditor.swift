@@ -44,18 +44,23 @@ struct ZoneEditor {
     /// Whether changes wait for `write`.
     var hasUnwrittenChanges: Bool { !journal.isEmpty }
 
-    /// Reads, in one round trip, everything `apply` will look at for these operations: their
-    /// owners and the names between them and the apex (where a delegation would hide them).
-    /// Called once with the operations of a whole batch, it spares each change its own read.
-    mutating func prefetch(_ operations: some Sequence<RRsetOperation>) throws {
+    /// The names `apply` will look at for operations on `touched` owners and has not loaded
+    /// yet: those owners and the names between them and the apex (where a delegation would hide them). A batch
+    /// reads them for all its changes, and all its zones, in one round trip (`absorb`).
+    func unloadedOwners(_ touched: some Sequence<DomainName>) -> Set<DomainName> {
         var owners: Set<DomainName> = []
-        for operation in operations where owners.insert(operation.owner).inserted {
-            var name = operation.owner.parent
+        for owner in touched where owners.insert(owner).inserted {
+            var name = owner.parent
             while let current = name, current != zone.name, current.isAtOrBelow(zone.name), owners.insert(current).inserted {
                 name = current.parent
             }
         }
-        try records.load(owners: owners, on: db)
+        return records.missing(owners)
+    }
+
+    /// Takes `rrsets` as everything stored at `owners` (from `unloadedOwners`).
+    mutating func absorb(_ rrsets: [RRset], loaded owners: Set<DomainName>) {
+        records.absorb(rrsets, loaded: owners)
     }
 
     /// Applies one change in memory: `operations` in order; with `replaceAll`, every RRset they
@@ -68,7 +73,7 @@ struct ZoneEditor {
             try records.loadAll(on: db)
             for rrset in records.all { original[RRsetName(owner: rrset.owner, type: rrset.type)] = rrset }
         } else {
-            try prefetch(operations)
+            try records.load(owners: unloadedOwners(touchedOwners), on: db)
             for owner in touchedOwners {
                 for rrset in records.rrsets(at: owner) { original[RRsetName(owner: owner, type: rrset.type)] = rrset }
             }
@@ -139,19 +144,23 @@ struct ZoneEditor {
         return Outcome(zone: zone, changed: true, removed: removed, added: added, rrsets: resulting)
     }
 
-    /// Stores every change applied since the last write: the changed RRsets' old records go,
-    /// their new ones, the zone's serial and record count and one journal entry per change follow
-    /// in one more statement. The zone as stored.
-    mutating func write() throws -> HostedZone {
-        guard !journal.isEmpty else { return zone }
+    /// Hands over what the changes applied since the last hand-over must write (nil: nothing);
+    /// the caller writes it (`ZoneChangeRepository.commit`, perhaps with other zones' writes)
+    /// and gives the stored row back to `written`.
+    mutating func takeWrite() -> ZoneWrite? {
+        guard !journal.isEmpty else { return nil }
         let (deleting, inserting) = records.takeDifference()
-        try RecordRepository.replace(zoneID: zone.id, deleting: deleting, inserting: [], on: db)
-        guard let row = try ZoneChangeRepository.commit(
-            journal, inserting: inserting, serial: Int64(zone.serial.rawValue), recordCount: zone.row.recordCount, on: db)
-        else {
+        defer { journal = [] }
+        return ZoneWrite(zoneID: zone.id, deleting: deleting, inserting: inserting, changes: journal,
+                         serial: Int64(zone.serial.rawValue), recordCount: zone.row.recordCount)
+    }
+
+    /// Stores every change applied since the last write, on its own. The zone as stored.
+    mutating func write() throws -> HostedZone {
+        guard let write = takeWrite() else { return zone }
+        guard let row = try ZoneChangeRepository.commit([write], on: db)[zone.id] else {
             throw StoredData.Corrupt("zone \(zone.id) vanished inside its own transaction")
         }
-        journal = []
         zone = try HostedZone(row)
         return zone
     }
@@ -201,7 +210,7 @@ struct ZoneEditor {
         let changedOwners = Set(changed.map(\.owner))
         var context = working
         if !replaceAll {
-            // NS sets on the way up to the apex (loaded by `prefetch`): a changed name below a
+            // NS sets on the way up to the apex (loaded with the owners): a changed name below a
             // delegation is occluded.
             for owner in changedOwners {
                 var name = owner.parent

@@ -39,13 +39,25 @@ struct ZoneRecordOverlay {
         return current.values.flatMap(\.values)
     }
 
+    /// Of `owners`, the ones not loaded yet.
+    func missing(_ owners: some Sequence<DomainName>) -> Set<DomainName> {
+        Set(owners.filter { !isLoaded($0) })
+    }
+
+    /// Takes `rrsets` as everything stored at `owners` (read by the caller, perhaps with other
+    /// zones' owners in the same round trip).
+    mutating func absorb(_ rrsets: [RRset], loaded owners: Set<DomainName>) {
+        let owners = missing(owners)
+        for rrset in rrsets where owners.contains(rrset.owner) { remember(rrset) }
+        loadedOwners.formUnion(owners)
+    }
+
     /// Reads the owners not loaded yet, in one round trip.
     mutating func load(owners: some Sequence<DomainName>, on db: PostgresConnection) throws {
-        let missing = Set(owners.filter { !isLoaded($0) })
+        let missing = missing(owners)
         guard !missing.isEmpty else { return }
         let rows = try RecordRepository.records(zoneID: zoneID, ownerKeys: missing.map(\.ownerKey), on: db)
-        for rrset in try StoredData.rrsets(rows) { remember(rrset) }
-        loadedOwners.formUnion(missing)
+        absorb(try StoredData.rrsets(rows), loaded: missing)
     }
 
     /// Reads the whole zone; owners already loaded keep what this batch made of them.

@@ -25,29 +25,56 @@ public struct RRsetKey: Sendable, Hashable {
     }
 }
 
+/// Names the records at one owner of one zone.
+public struct ZoneOwnerKey: Sendable, Hashable {
+    public var zoneID: Int64
+    public var ownerKey: [UInt8]
+    public init(zoneID: Int64, ownerKey: [UInt8]) {
+        self.zoneID = zoneID
+        self.ownerKey = ownerKey
+    }
+}
+
+/// Names an RRset of a given zone.
+public struct ZoneRRsetKey: Sendable, Hashable {
+    public var zoneID: Int64
+    public var rrset: RRsetKey
+    public init(zoneID: Int64, rrset: RRsetKey) {
+        self.zoneID = zoneID
+        self.rrset = rrset
+    }
+}
+
 /// SQL for records. Many rows travel as a few text parameters (newline- or comma-joined, bytea
 /// as hex), unnested in the server: one round trip for any number of rows, and no SQL text ever
 /// built from data.
 public enum RecordRepository {
     static let columns = "owner, owner_key, type, ttl, rdata"
 
-    /// The records of zone $1 at the owner key `k.hex`: an index probe per owner whatever the
+    /// The records of zone `k.z` at the owner key `k.hex`: an index probe per owner whatever the
     /// statistics say (OFFSET 0 keeps the planner from merging it into a scan of the whole
     /// zone, which it chose while the zone's rows were newer than its statistics).
-    static let probe = "SELECT \(columns) FROM records WHERE zone_id = $1 AND owner_key = decode(k.hex, 'hex') OFFSET 0"
+    static let probe = "SELECT \(columns) FROM records WHERE zone_id = k.z::bigint AND owner_key = decode(k.hex, 'hex') OFFSET 0"
 
-    /// Every record at the given owners.
-    public static func records(zoneID: Int64, ownerKeys: [[UInt8]], on db: PostgresConnection) throws -> [RecordRow] {
-        guard !ownerKeys.isEmpty else { return [] }
+    /// Every record at the given owners of the given zones, in one round trip.
+    public static func records(at owners: [ZoneOwnerKey], on db: PostgresConnection) throws -> [(zoneID: Int64, row: RecordRow)] {
+        let unique = Array(Set(owners))
+        guard !unique.isEmpty else { return [] }
         let result = try db.query(
             """
-            SELECT r.owner, r.owner_key, r.type, r.ttl, r.rdata
-            FROM unnest(string_to_array($2, E'\\n')) AS k(hex),
+            SELECT k.z::bigint AS zone_id, r.owner, r.owner_key, r.type, r.ttl, r.rdata
+            FROM unnest(string_to_array($1, ','), string_to_array($2, E'\\n')) AS k(z, hex),
                  LATERAL (\(probe)) r
-            ORDER BY r.owner_key, r.type, r.rdata
+            ORDER BY 1, r.owner_key, r.type, r.rdata
             """,
-            [.int(zoneID), .text(Set(ownerKeys.map(hex)).joined(separator: "\n"))])
-        return try result.rows.map(recordRow(from:))
+            [.text(unique.map { String($0.zoneID) }.joined(separator: ",")),
+             .text(unique.map { hex($0.ownerKey) }.joined(separator: "\n"))])
+        return try result.rows.map { (try $0.int("zone_id"), try recordRow(from: $0)) }
+    }
+
+    /// Every record at the given owners of one zone.
+    public static func records(zoneID: Int64, ownerKeys: [[UInt8]], on db: PostgresConnection) throws -> [RecordRow] {
+        try records(at: ownerKeys.map { ZoneOwnerKey(zoneID: zoneID, ownerKey: $0) }, on: db).map(\.row)
     }
 
     /// Every record strictly below the owner with this key (its descendants), optionally of one type.
@@ -63,21 +90,6 @@ public enum RecordRepository {
             """,
             [.int(zoneID), .bytea(ownerKey), .bytea(upper), type.map(PostgresParameter.int) ?? .null, .int(Int64(limit))],
             planEachCall: true)
-        return try result.rows.map(recordRow(from:))
-    }
-
-    /// RRsets of one type at the given owners (delegation NS sets above a changed name).
-    public static func records(zoneID: Int64, ownerKeys: [[UInt8]], type: Int64, on db: PostgresConnection) throws -> [RecordRow] {
-        guard !ownerKeys.isEmpty else { return [] }
-        let result = try db.query(
-            """
-            SELECT r.owner, r.owner_key, r.type, r.ttl, r.rdata
-            FROM unnest(string_to_array($2, E'\\n')) AS k(hex),
-                 LATERAL (\(probe)) r
-            WHERE r.type = $3
-            ORDER BY r.owner_key, r.type, r.rdata
-            """,
-            [.int(zoneID), .text(Set(ownerKeys.map(hex)).joined(separator: "\n")), .int(type)])
         return try result.rows.map(recordRow(from:))
     }
 
@@ -113,6 +125,22 @@ public enum RecordRepository {
         try db.query("SELECT \(columns) FROM records WHERE zone_id = $1 ORDER BY owner_key, type, rdata", [.int(zoneID)],
                      planEachCall: true)
             .rows.map(recordRow(from:))
+    }
+
+    /// Deletes the given RRsets of the given zones, in one round trip.
+    public static func delete(_ rrsets: [ZoneRRsetKey], on db: PostgresConnection) throws {
+        guard !rrsets.isEmpty else { return }
+        _ = try db.query(
+            """
+            DELETE FROM records r
+            USING unnest(string_to_array($1, ','), string_to_array($2, E'\\n'), string_to_array($3, ',')) AS d(z, k, t)
+            WHERE r.zone_id = d.z::bigint AND r.owner_key = decode(d.k, 'hex') AND r.type = d.t::int
+            """,
+            [.text(rrsets.map { String($0.zoneID) }.joined(separator: ",")),
+             .text(rrsets.map { hex($0.rrset.ownerKey) }.joined(separator: "\n")),
+             .text(rrsets.map { String($0.rrset.type) }.joined(separator: ","))],
+            // Planned for the list at hand: a generic plan cannot know how many RRsets go.
+            planEachCall: true)
     }
 
     /// Deletes the given RRsets and inserts `records` (the new content of changed RRsets).

@@ -32,6 +32,26 @@ public struct NewZoneChange: Sendable {
     }
 }
 
+/// What a batch of changes writes for one zone: the stored RRsets it replaces, the records of
+/// their new content, its journal entries in order, and the zone's serial and record count
+/// after the last of them.
+public struct ZoneWrite: Sendable {
+    public var zoneID: Int64
+    public var deleting: [RRsetKey]
+    public var inserting: [RecordRow]
+    public var changes: [NewZoneChange]
+    public var serial: Int64
+    public var recordCount: Int64
+    public init(zoneID: Int64, deleting: [RRsetKey], inserting: [RecordRow], changes: [NewZoneChange], serial: Int64, recordCount: Int64) {
+        self.zoneID = zoneID
+        self.deleting = deleting
+        self.inserting = inserting
+        self.changes = changes
+        self.serial = serial
+        self.recordCount = recordCount
+    }
+}
+
 public enum ZoneChangeRepository {
     static let columns = """
         id, zone_id, serial_from, serial_to, token_id, kind, removed::text AS removed, added::text AS added,
@@ -60,62 +80,78 @@ public enum ZoneChangeRepository {
         ("zone_changed", "\(zoneID) \(serial)")
     }
 
-    /// The writes of one or more changes of a zone after their old RRsets are deleted, in one
-    /// round trip: inserts the new records, moves the zone to `serial` (the last change's) and
-    /// `recordCount`, and appends one journal entry per change, in order. The zone as it now is;
-    /// nil if it is gone. Unlike `append` it does not notify: the caller does, with
-    /// `PostgresConnection.notifyAfterCommit` (see there for why).
-    public static func commit(_ changes: [NewZoneChange], inserting records: [RecordRow], serial: Int64, recordCount: Int64,
-                              on db: PostgresConnection) throws -> ZoneRow? {
-        guard let zoneID = changes.first?.zoneID else { return nil }
-        precondition(changes.allSatisfy { $0.zoneID == zoneID }, "one commit writes changes of one zone")
+    /// Writes what a batch of changes did to one or more zones, in two round trips at most: the
+    /// replaced RRsets go, then one statement inserts the new records, moves each zone to its
+    /// last change's serial and record count, and appends one journal entry per change, in
+    /// order. Each zone as it now is, by id; a zone that is gone is missing. Unlike `append` it
+    /// does not notify: the caller does, with `PostgresConnection.notifyAfterCommit` (see there
+    /// for why).
+    public static func commit(_ writes: [ZoneWrite], on db: PostgresConnection) throws -> [Int64: ZoneRow] {
+        let writes = writes.filter { !$0.changes.isEmpty }
+        guard !writes.isEmpty else { return [:] }
+        let changes = writes.flatMap(\.changes)
         precondition(changes.allSatisfy { !$0.kind.contains(",") && !$0.kind.isEmpty }, "a change kind is a plain word")
-        var inline = records
-        if records.count > RecordRepository.insertSlice {
-            // Large imports keep their sliced inserts.
-            try RecordRepository.replace(zoneID: zoneID, deleting: [], inserting: records, on: db)
-            inline = []
+        try RecordRepository.delete(writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }, on: db)
+        var inline: [(zoneID: Int64, row: RecordRow)] = []
+        for write in writes {
+            if write.inserting.count > RecordRepository.insertSlice {
+                // Large imports keep their sliced inserts.
+                try RecordRepository.replace(zoneID: write.zoneID, deleting: [], inserting: write.inserting, on: db)
+            } else {
+                inline += write.inserting.map { (write.zoneID, $0) }
+            }
         }
-        // Entries travel as comma-joined columns ("-" for NULL: string_to_array drops a lone
-        // empty string) and two JSON arrays, matched up by position.
+        // Rows, zones and entries travel as comma- or newline-joined columns ("-" for NULL:
+        // string_to_array drops a lone empty string) and two JSON arrays, matched up by position.
         let result = try db.query(
             """
             WITH added AS (
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
-                SELECT $1, o, decode(substr(k, 2), 'hex'), t::int, l::int, decode(substr(r, 2), 'hex')
-                FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
-                            string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
+                SELECT z::bigint, o, decode(substr(k, 2), 'hex'), t::int, l::int, decode(substr(r, 2), 'hex')
+                FROM unnest(string_to_array($1, ','), string_to_array($2, E'\\n'), string_to_array($3, E'\\n'),
+                            string_to_array($4, ','), string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(z, o, k, t, l, r)
             ), zone AS (
-                UPDATE zones SET serial = $7, record_count = $8, updated_at = now() WHERE id = $1
+                UPDATE zones SET serial = u.s::bigint, record_count = u.c::bigint, updated_at = now()
+                FROM unnest(string_to_array($7, ','), string_to_array($8, ','), string_to_array($9, ',')) AS u(i, s, c)
+                WHERE zones.id = u.i::bigint
                 RETURNING \(ZoneRepository.columns)
             ), entry AS (
                 INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
                 SELECT zone.id, NULLIF(e.f, '-')::bigint, e.t::bigint, NULLIF(e.k, '-'), e.kind, r.value, a.value
-                FROM zone,
-                     unnest(string_to_array($9, ','), string_to_array($10, ','), string_to_array($11, ','),
-                            string_to_array($12, ',')) WITH ORDINALITY AS e(f, t, k, kind, n)
-                     JOIN jsonb_array_elements($13::jsonb) WITH ORDINALITY AS r(value, n) USING (n)
-                     JOIN jsonb_array_elements($14::jsonb) WITH ORDINALITY AS a(value, n) USING (n)
+                FROM unnest(string_to_array($10, ','), string_to_array($11, ','), string_to_array($12, ','),
+                            string_to_array($13, ','), string_to_array($14, ',')) WITH ORDINALITY AS e(z, f, t, k, kind, n)
+                     JOIN zone ON zone.id = e.z::bigint
+                     JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(value, n) USING (n)
+                     JOIN jsonb_array_elements($16::jsonb) WITH ORDINALITY AS a(value, n) USING (n)
                 ORDER BY n
                 RETURNING zone_id
             )
             SELECT zone.*, (SELECT count(*) FROM entry) AS journaled
             FROM zone
             """,
-            [.int(zoneID)] + RecordRepository.insertParameters(inline)
-                + [.int(serial), .int(recordCount),
+            [.text(inline.map { String($0.zoneID) }.joined(separator: ","))]
+                + RecordRepository.insertParameters(inline.map(\.row))
+                + [.text(writes.map { String($0.zoneID) }.joined(separator: ",")),
+                   .text(writes.map { String($0.serial) }.joined(separator: ",")),
+                   .text(writes.map { String($0.recordCount) }.joined(separator: ",")),
+                   .text(changes.map { String($0.zoneID) }.joined(separator: ",")),
                    .text(changes.map { $0.serialFrom.map(String.init) ?? "-" }.joined(separator: ",")),
                    .text(changes.map { String($0.serialTo) }.joined(separator: ",")),
                    .text(changes.map { $0.tokenID ?? "-" }.joined(separator: ",")),
                    .text(changes.map(\.kind).joined(separator: ",")),
                    .text("[" + changes.map(\.removedJSON).joined(separator: ",") + "]"),
                    .text("[" + changes.map(\.addedJSON).joined(separator: ",") + "]")])
-        guard let row = result.rows.first else { return nil }
-        let journaled = try row.int("journaled")
-        guard journaled == changes.count else {
-            throw DatabaseError(kind: .query, message: "\(changes.count) journal entries sent, \(journaled) written")
+        var rows: [Int64: ZoneRow] = [:]
+        for row in result.rows {
+            let zone = try ZoneRepository.zoneRow(from: row)
+            rows[zone.id] = zone
         }
-        return try ZoneRepository.zoneRow(from: row)
+        let journaled = try result.rows.first?.int("journaled") ?? 0
+        let expected = changes.filter { rows[$0.zoneID] != nil }.count
+        guard journaled == expected else {
+            throw DatabaseError(kind: .query, message: "\(expected) journal entries sent, \(journaled) written")
+        }
+        return rows
     }
 
     /// Entries newest first, before the entry `beforeID` when given.

@@ -126,20 +126,32 @@ public enum ZoneRepository {
         try db.query("SELECT \(columns) FROM zones WHERE name = $1 FOR UPDATE", [.text(name)]).rows.first.map(zoneRow(from:))
     }
 
-    /// `lock(id:)` or `lock(name:)` (whichever is given) that also reads the zone's account, in
-    /// one round trip; only the zone's row is locked. The account is nil if it is missing.
-    public static func lockWithAccount(id: Int64? = nil, name: String? = nil,
-                                       on db: PostgresConnection) throws -> (zone: ZoneRow, account: AccountRow?)? {
-        let row = try db.query(
+    /// Locks every zone named by id or by name until the transaction ends, and reads each with
+    /// its account (nil if missing), in one round trip. Rows are locked in id order, so two
+    /// transactions locking overlapping sets of zones wait for each other but never deadlock.
+    /// With `skipLocked`, zones another transaction holds are not waited for: they come back in
+    /// `busy`, read but not locked (one more round trip, only then).
+    public static func lockWithAccounts(ids: [Int64], names: [String], skipLocked: Bool = false, on db: PostgresConnection) throws
+        -> (locked: [(zone: ZoneRow, account: AccountRow?)], busy: [ZoneRow]) {
+        let parameters: [PostgresParameter] = [.text(ids.map(String.init).joined(separator: ",")), .text(names.joined(separator: "\n"))]
+        let named = "id = ANY(string_to_array($1, ',')::bigint[]) OR name = ANY(string_to_array($2, E'\\n'))"
+        let result = try db.query(
             """
             SELECT z.*, \(AccountRepository.prefixedColumns(table: "a", prefix: "account_row_"))
-            FROM (SELECT \(columns) FROM zones WHERE \(id == nil ? "name" : "id") = $1 FOR UPDATE) z
+            FROM (SELECT \(columns) FROM zones WHERE \(named) ORDER BY id FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")) z
             LEFT JOIN accounts a ON a.id = z.account_id
             """,
-            [id.map(PostgresParameter.int) ?? name.map(PostgresParameter.text) ?? .null]).rows.first
-        guard let row else { return nil }
-        let account = row["account_row_id"] == nil ? nil : try AccountRepository.account(from: row, prefix: "account_row_")
-        return (try zoneRow(from: row), account)
+            parameters)
+        let locked = try result.rows.map { row in
+            let account = row["account_row_id"] == nil ? nil : try AccountRepository.account(from: row, prefix: "account_row_")
+            return (zone: try zoneRow(from: row), account: account)
+        }
+        let lockedIDs = Set(locked.map(\.zone.id))
+        let lockedNames = Set(locked.map(\.zone.name))
+        guard skipLocked, !Set(ids).isSubset(of: lockedIDs) || !Set(names).isSubset(of: lockedNames) else { return (locked, []) }
+        let busy = try db.query("SELECT \(columns) FROM zones WHERE \(named)", parameters).rows
+            .map(zoneRow(from:)).filter { !lockedIDs.contains($0.id) }
+        return (locked, busy)
     }
 
     /// Zones in byte order of their names (collation "C": the same on every database locale,

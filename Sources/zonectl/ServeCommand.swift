@@ -30,8 +30,11 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Most PostgreSQL connections open at once; a request waits for a free one. Env: ZONECTL_DATABASE_CONNECTIONS. Default: 16, or --threads if larger.")
     var databaseConnections: Int?
 
-    @Option(name: .long, help: "Most queued changes of one zone committed together in one transaction, each still with its own serial and journal entry (1 commits each alone). Env: ZONECTL_COMMIT_BATCH. Default: 32.")
+    @Option(name: .long, help: "Most queued changes committed together in one transaction, each still with its own serial and journal entry (1 commits each alone). Env: ZONECTL_COMMIT_BATCH. Default: 32.")
     var commitBatch: Int?
+
+    @Option(name: .long, help: "How many such transactions may run at once; the changes of one zone always queue in the same one. Env: ZONECTL_COMMIT_LANES. Default: 1.")
+    var commitLanes: Int?
 
     @Option(name: .long, help: "Memory in bytes for finished RRset pages, reused while their zone's serial stays the same (0 turns it off). Env: ZONECTL_RESPONSE_CACHE_BYTES. Default: 33554432.")
     var responseCacheBytes: Int?
@@ -150,6 +153,7 @@ struct Serve: ParsableCommand {
             throw SettingError("--after-write needs --zone-dir: it runs after a zone file is written there")
         }
         let commitBatchLimit = try Settings.int(commitBatch, env: "ZONECTL_COMMIT_BATCH", default: 32, range: 1...64)
+        let commitLaneCount = try Settings.int(commitLanes, env: "ZONECTL_COMMIT_LANES", default: 1, range: 1...64)
         let cacheBytes = try Settings.int(responseCacheBytes, env: "ZONECTL_RESPONSE_CACHE_BYTES", default: 32 << 20, range: 0...(1 << 40))
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
@@ -162,7 +166,8 @@ struct Serve: ParsableCommand {
 
         let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: connectionCount))
         let api = APIService(
-            pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit, responseCacheBytes: cacheBytes,
+            pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit, commitLanes: commitLaneCount,
+            responseCacheBytes: cacheBytes,
             rateLimit: requestsPerSecond > 0 ? (Double(requestsPerSecond), Double(2 * requestsPerSecond)) : nil,
             publicMetrics: !metricsPrivate)
         let server = HTTPServer(configuration: http, handler: api.handle)

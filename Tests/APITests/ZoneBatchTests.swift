@@ -9,19 +9,21 @@ import Testing
 
 /// Changes that share one transaction (`ZoneCommitQueue`) are planned in memory, one after the
 /// other, and written together at the end. These tests put chosen changes into ONE batch: the
-/// test holds the zone's row lock, so the first request's batch waits on it while the others
-/// queue behind it in the order sent; when the lock goes, the queued ones commit together.
+/// test locks the zones table, so the first request's batch waits to lock its zone while the
+/// others queue behind it in the order sent; when the lock goes, the queued ones commit together.
 @Suite("Changes sharing one transaction")
 struct ZoneBatchTests {
     typealias Request = @Sendable () throws -> APIClient.Response
 
     /// Runs `first`, then `rest` queued behind it in order, and returns the answers in order.
+    /// Every request must wait in the lane of `zone`.
     static func batched(_ api: APIFixture, zone: String, first: @escaping Request, then rest: [Request]) throws -> [APIClient.Response] {
-        let lane = zone.lowercased()
+        let lane = api.service.commitLane(reference: zone)
         let blocker = try PostgresConnection(conninfo: api.conninfo)
         defer { blocker.close() }
         try blocker.execute("BEGIN")
-        _ = try blocker.query("SELECT id FROM zones WHERE name = $1 FOR UPDATE", [.text(zone + ".")])
+        // Not a row lock: a batch does not wait for a zone another transaction holds.
+        try blocker.execute("LOCK TABLE zones IN EXCLUSIVE MODE")
 
         let answers = Mutex<[Int: Result<APIClient.Response, any Error>]>([:])
         let group = DispatchGroup()
@@ -41,10 +43,10 @@ struct ZoneBatchTests {
             }
         }
         start(0, first)
-        try waitFor("the first change to lead a batch") { api.service.zoneCommits.queued(zone: lane) != nil }
+        try waitFor("the first change to lead a batch") { api.service.zoneCommits.queued(lane: lane) != nil }
         for (offset, request) in rest.enumerated() {
             start(offset + 1, request)
-            try waitFor("change \(offset + 1) to queue") { api.service.zoneCommits.queued(zone: lane) == offset + 1 }
+            try waitFor("change \(offset + 1) to queue") { api.service.zoneCommits.queued(lane: lane) == offset + 1 }
         }
         try blocker.execute("COMMIT")
         group.wait()
@@ -140,5 +142,71 @@ struct ZoneBatchTests {
         for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
         let owners = try api.rrsetLines("fallback.example", token: token).map { String($0.split(separator: " ")[0]) }
         #expect(owners == ["ok0.fallback.example.", "ok1.fallback.example.", "ok2.fallback.example."])
+    }
+
+    @Test("changes of several zones, named by name and by id, share a batch: each zone keeps its own serials and journal")
+    func severalZonesInOneBatch() throws {
+        // One lane: every change queues behind the first, whatever its zone.
+        let api = try APIFixture(commitLanes: 1)
+        let acme = try api.createCustomer("acme")
+        try api.createZone("one.example", token: acme.token)
+        let twoID = try #require(try api.createZone("two.example", token: acme.token)["id"]?.intValue)
+        let token = acme.token
+        func add(_ zone: String, _ name: String, _ type: String = "A", _ record: String = "192.0.2.1") -> Request {
+            { try api.patch(zone, token: token, #"[{"action": "add", "name": "\#(name)", "type": "\#(type)", "records": ["\#(record)"]}]"#) }
+        }
+        let answers = try Self.batched(api, zone: "one.example", first: add("one.example", "x.one.example"), then: [
+            add("one.example", "a.one.example"),
+            add("two.example", "b.two.example"),
+            add(String(twoID), "c.two.example"),
+            // b.two has an A record now (unwritten, added under the zone's name): no CNAME there
+            add(String(twoID), "b.two.example", "CNAME", "target.example."),
+            add("ONE.example.", "d.one.example"),
+        ])
+        #expect(answers.map(\.status) == [200, 200, 200, 200, 422, 200])
+        let serials = try answers.map { try $0.json()["serial"]?.intValue }
+        for (zone, indexes) in [("one.example", [0, 1, 5]), ("two.example", [2, 3])] {
+            let zoneSerials = indexes.compactMap { serials[$0] }
+            #expect(zoneSerials.count == indexes.count && zoneSerials == zoneSerials.sorted() && Set(zoneSerials).count == indexes.count,
+                    "\(zone): serials \(zoneSerials)")
+            let journal = try Self.journal(api, zone: zone, token: token)
+            #expect(journal.map(\.to) == [journal[0].to] + zoneSerials)
+            for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
+            #expect(try api.serial(zone, token: token) == zoneSerials.last)
+        }
+        #expect(try api.rrsetLines("one.example", token: token).map { String($0.split(separator: " ")[0]) }
+                == ["a.one.example.", "d.one.example.", "x.one.example."])
+        #expect(try api.rrsetLines("two.example", token: token).map { String($0.split(separator: " ")[0]) }
+                == ["b.two.example.", "c.two.example."])
+    }
+
+    @Test("a zone another transaction holds does not hold up the changes of other zones in its lane")
+    func lockedZoneWaitsAlone() throws {
+        let api = try APIFixture(commitLanes: 1)
+        let acme = try api.createCustomer("acme")
+        try api.createZone("held.example", token: acme.token)
+        try api.createZone("free.example", token: acme.token)
+        let blocker = try PostgresConnection(conninfo: api.conninfo)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        _ = try blocker.query("SELECT id FROM zones WHERE name = 'held.example.' FOR UPDATE")
+
+        let held = Mutex<APIClient.Response?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let response = try? api.patch("held.example", token: acme.token,
+                                          #"[{"action": "add", "name": "a.held.example", "type": "A", "records": ["192.0.2.1"]}]"#)
+            held.withLock { $0 = response }
+            done.signal()
+        }.start()
+        usleep(200_000)
+        let free = try api.patch("free.example", token: acme.token,
+                                 #"[{"action": "add", "name": "a.free.example", "type": "A", "records": ["192.0.2.1"]}]"#)
+        #expect(free.status == 200)
+        #expect(held.withLock { $0 } == nil, "the change of the held zone did not wait for its lock")
+        try blocker.execute("COMMIT")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(held.withLock { $0?.status } == 200)
+        #expect(try api.rrsetLines("held.example", token: acme.token) == ["a.held.example. A 3600 192.0.2.1"])
     }
 }
