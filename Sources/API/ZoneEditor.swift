@@ -7,11 +7,12 @@ import ZoneData
 /// Plans and writes changes to a zone: the one place where records, serial and journal are
 /// written.
 ///
-/// An editor lives inside one transaction, after `ZoneRepository.lock`: the row lock orders
-/// concurrent changes of one zone, so each change starts from the serial the previous one
-/// committed and the zone never has two contents under one serial. Changes are applied in memory,
-/// each against the state the one before left (`ZoneRecordOverlay`), each with its own serial
-/// and journal entry; `write` then stores all of them in two statements at most. A change that
+/// An editor lives inside one transaction, after the zone's row lock
+/// (`ZoneRepository.lockWithAccounts`): the lock orders concurrent changes of one zone, so each
+/// change starts from the serial the previous one committed and the zone never has two contents
+/// under one serial. Changes are applied in memory, each against the state the one before left
+/// (`ZoneRecordOverlay`), each with its own serial and journal entry; `write` (or the batch's
+/// writer, with `takeWrite`) then stores all of them in two statements at most. A change that
 /// changes nothing writes nothing and keeps the serial (clients re-sending a desired state rely
 /// on that). The editor does not wake `zone_changed` listeners: its callers do, with the COMMIT
 /// (`PostgresConnection.notifyAfterCommit`).
@@ -41,12 +42,10 @@ struct ZoneEditor {
         let rrsets: [RRsetName: RRset]
     }
 
-    /// Whether changes wait for `write`.
-    var hasUnwrittenChanges: Bool { !journal.isEmpty }
-
     /// The names `apply` will look at for operations on `touched` owners and has not loaded
-    /// yet: those owners and the names between them and the apex (where a delegation would hide them). A batch
-    /// reads them for all its changes, and all its zones, in one round trip (`absorb`).
+    /// yet: those owners and the names between them and the apex (where a delegation would hide
+    /// them). A batch reads them for all its changes, and all its zones, in one round trip
+    /// (`absorb`).
     func unloadedOwners(_ touched: some Sequence<DomainName>) -> Set<DomainName> {
         var owners: Set<DomainName> = []
         for owner in touched where owners.insert(owner).inserted {

@@ -55,12 +55,6 @@ struct ZoneBatchTests {
         return try (0...rest.count).map { index in try answers.withLock { $0[index]! }.get() }
     }
 
-    /// The journal oldest first as (from, to), following every page.
-    static func journal(_ api: APIFixture, zone: String, token: String) throws -> [(from: Int64?, to: Int64)] {
-        let body = try api.client.send("GET", "/v1/zones/\(zone)/changes?limit=1000", token: token).json()
-        return (body["items"]?.arrayValue ?? []).map { ($0["serial_from"]?.intValue, $0["serial_to"]?.intValue ?? -1) }.reversed()
-    }
-
     @Test("each change is checked against the unwritten changes before it in its batch, and gets its own serial")
     func changesSeeTheirPredecessors() throws {
         let api = try APIFixture()
@@ -106,7 +100,7 @@ struct ZoneBatchTests {
         #expect(try answers[9].json()["serial"]?.intValue == serials.last)
         #expect(try api.serial("batch.example", token: token) == serials.last)
 
-        let journal = try Self.journal(api, zone: "batch.example", token: token)
+        let journal = try ConcurrencyTests.journal(api, zone: "batch.example", token: token)
         #expect(journal.map(\.to) == [journal[0].to] + serials)
         for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
 
@@ -137,7 +131,7 @@ struct ZoneBatchTests {
         #expect(answers.map(\.status) == [200, 200, 500, 200])
         let serials = try [0, 1, 3].map { try #require(try answers[$0].json()["serial"]?.intValue) }
         #expect(serials == serials.sorted() && Set(serials).count == 3, "serials \(serials)")
-        let journal = try Self.journal(api, zone: "fallback.example", token: token)
+        let journal = try ConcurrencyTests.journal(api, zone: "fallback.example", token: token)
         #expect(journal.map(\.to) == [journal[0].to] + serials)
         for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
         let owners = try api.rrsetLines("fallback.example", token: token).map { String($0.split(separator: " ")[0]) }
@@ -169,7 +163,7 @@ struct ZoneBatchTests {
             let zoneSerials = indexes.compactMap { serials[$0] }
             #expect(zoneSerials.count == indexes.count && zoneSerials == zoneSerials.sorted() && Set(zoneSerials).count == indexes.count,
                     "\(zone): serials \(zoneSerials)")
-            let journal = try Self.journal(api, zone: zone, token: token)
+            let journal = try ConcurrencyTests.journal(api, zone: zone, token: token)
             #expect(journal.map(\.to) == [journal[0].to] + zoneSerials)
             for (previous, next) in zip(journal, journal.dropFirst()) { #expect(next.from == previous.to) }
             #expect(try api.serial(zone, token: token) == zoneSerials.last)
