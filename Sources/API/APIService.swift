@@ -15,6 +15,7 @@ public final class APIService: Sendable {
     /// best on two cores (bench/api): the fewer lanes, the larger each batch.
     let commitLanes: Int
     let rrsetPages: ResponseCache
+    let tokens: TokenCache
     let requests = RequestCounters()
     let rateLimiter: RateLimiter?
     let publicMetrics: Bool
@@ -22,10 +23,11 @@ public final class APIService: Sendable {
     /// `commitBatch`: most changes committed in one transaction (1: each alone).
     /// `commitLanes`: how many such transactions may run at once.
     /// `responseCacheBytes`: memory for finished RRset pages (0: none).
+    /// `tokenCacheSeconds`: how long a token row read once is reused (0: read on every request).
     /// `rateLimit`: requests a second per token and the burst allowed (nil: no limit).
     /// `publicMetrics`: whether `/metrics` answers without an operator token.
     public init(pool: ConnectionPool, zoneDefaults: ZoneDefaults = .placeholder, commitBatch: Int = 32, commitLanes: Int = 1,
-                responseCacheBytes: Int = 32 << 20,
+                responseCacheBytes: Int = 32 << 20, tokenCacheSeconds: Double = 1,
                 rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.pool = pool
@@ -34,6 +36,7 @@ public final class APIService: Sendable {
         zoneCommits = ZoneCommitQueue(maxBatch: commitBatch) { APIService.commitZoneChanges($0, pool: pool) }
         self.commitLanes = max(1, commitLanes)
         rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)
+        tokens = TokenCache(lifetime: tokenCacheSeconds)
         rateLimiter = rateLimit.map { RateLimiter(perSecond: $0.perSecond, burst: $0.burst) }
         self.publicMetrics = publicMetrics
         registerHealthRoutes()
@@ -110,7 +113,7 @@ public final class APIService: Sendable {
         }
         let presented = parts[1].trimmingCharacters(in: .whitespaces)
         guard let secret = TokenSecret(presented: presented),
-              let row = try pool.withConnection({ try TokenRepository.find(id: secret.id, on: $0) }),
+              let row = try tokens.row(id: secret.id, load: { try pool.withConnection { try TokenRepository.find(id: secret.id, on: $0) } }),
               secret.matches(storedHash: row.secretHash)
         else {
             throw Problems.unauthorized("the token is unknown or has been revoked")

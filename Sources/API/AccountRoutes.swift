@@ -53,7 +53,7 @@ extension APIService {
             return .json(200, Self.json(account))
         }
 
-        route("DELETE", "/v1/accounts/{id}") { [pool] call in
+        route("DELETE", "/v1/accounts/{id}") { [pool, tokens] call in
             try call.principal.requireOperator()
             let id = try Self.accountID(call, visibleTo: call.principal)
             let deleted: Bool
@@ -63,6 +63,7 @@ extension APIService {
                 throw Problems.conflict("account \(id) still owns zones; delete its zones first")
             }
             guard deleted else { throw Self.noAccount(call) }
+            tokens.forgetAll()  // the account's tokens went with it
             return .noContent()
         }
     }

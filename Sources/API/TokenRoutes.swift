@@ -53,10 +53,11 @@ extension APIService {
             return .json(200, Self.json(row))
         }
 
-        route("DELETE", "/v1/tokens/{id}") { [pool] call in
+        route("DELETE", "/v1/tokens/{id}") { [pool, tokens] call in
             try Self.requireTokenManagement(call.principal)
             let row = try Self.visibleToken(call, pool: pool)
             _ = try pool.withConnection { try TokenRepository.delete(id: row.id, on: $0) }
+            tokens.forget(id: row.id)
             return .noContent()
         }
     }

@@ -36,6 +36,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "How many such transactions may run at once; the changes of one zone always queue in the same one. Env: ZONECTL_COMMIT_LANES. Default: 1.")
     var commitLanes: Int?
 
+    @Option(name: .long, help: "Seconds a token read from the database is reused before it is read again; a token revoked through another process (or in the database) keeps working here that long (0 reads it on every request). Env: ZONECTL_TOKEN_CACHE_SECONDS. Default: 1.")
+    var tokenCacheSeconds: Int?
+
     @Option(name: .long, help: "Memory in bytes for finished RRset pages, reused while their zone's serial stays the same (0 turns it off). Env: ZONECTL_RESPONSE_CACHE_BYTES. Default: 33554432.")
     var responseCacheBytes: Int?
 
@@ -154,6 +157,7 @@ struct Serve: ParsableCommand {
         }
         let commitBatchLimit = try Settings.int(commitBatch, env: "ZONECTL_COMMIT_BATCH", default: 32, range: 1...64)
         let commitLaneCount = try Settings.int(commitLanes, env: "ZONECTL_COMMIT_LANES", default: 1, range: 1...64)
+        let tokenCacheLifetime = try Settings.int(tokenCacheSeconds, env: "ZONECTL_TOKEN_CACHE_SECONDS", default: 1, range: 0...60)
         let cacheBytes = try Settings.int(responseCacheBytes, env: "ZONECTL_RESPONSE_CACHE_BYTES", default: 32 << 20, range: 0...(1 << 40))
         let grace = try Settings.int(shutdownGrace, env: "ZONECTL_SHUTDOWN_GRACE", default: 10, range: 0...600)
 
@@ -167,7 +171,7 @@ struct Serve: ParsableCommand {
         let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: connectionCount))
         let api = APIService(
             pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit, commitLanes: commitLaneCount,
-            responseCacheBytes: cacheBytes,
+            responseCacheBytes: cacheBytes, tokenCacheSeconds: Double(tokenCacheLifetime),
             rateLimit: requestsPerSecond > 0 ? (Double(requestsPerSecond), Double(2 * requestsPerSecond)) : nil,
             publicMetrics: !metricsPrivate)
         let server = HTTPServer(configuration: http, handler: api.handle)

@@ -22,7 +22,7 @@ final class APIFixture: @unchecked Sendable {
     /// `threads` nil gives each connection a thread and the pool 16 connections, as `serve` does
     /// by default; a number makes a fixed pool of that many threads and database connections.
     init(cluster: PostgresCluster? = nil, threads: Int? = nil, connectTimeoutSeconds: Int = 5,
-         commitBatch: Int = 32, commitLanes: Int = 1, responseCacheBytes: Int = 32 << 20,
+         commitBatch: Int = 32, commitLanes: Int = 1, responseCacheBytes: Int = 32 << 20, tokenCacheSeconds: Double = 1,
          rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true) throws {
         let cluster = try cluster ?? PostgresCluster.shared()
         conninfo = try cluster.createDatabase()
@@ -31,6 +31,7 @@ final class APIFixture: @unchecked Sendable {
         poolConfiguration.connectTimeoutSeconds = connectTimeoutSeconds
         pool = ConnectionPool(configuration: poolConfiguration)
         let api = APIService(pool: pool, commitBatch: commitBatch, commitLanes: commitLanes, responseCacheBytes: responseCacheBytes,
+                             tokenCacheSeconds: tokenCacheSeconds,
                              rateLimit: rateLimit, publicMetrics: publicMetrics, log: { _ in })
         service = api
         var configuration = HTTPServerConfiguration()

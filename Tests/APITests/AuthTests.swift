@@ -1,6 +1,9 @@
 import Foundation
 import HTTPServer
+@testable import Store
 import Testing
+
+@testable import API
 
 @Suite("Authentication and tokens")
 struct AuthTests {
@@ -59,6 +62,48 @@ struct AuthTests {
         #expect(try api.client.send("DELETE", "/v1/tokens/\(id)", token: api.operatorToken).status == 204)
         #expect(try api.client.send("GET", "/v1/accounts/\(account)", token: token).status == 401)
         #expect(try api.client.send("GET", "/v1/tokens/\(id)", token: api.operatorToken).status == 404)
+    }
+
+    @Test("deleting an account refuses its tokens at once, though they were just used")
+    func accountDeletionRevokes() throws {
+        let api = try APIFixture()
+        let account = try api.createAccount("gone")
+        let token = try api.createToken(accountID: account)
+        #expect(try api.client.send("GET", "/v1/accounts/\(account)", token: token).status == 200)
+        #expect(try api.client.send("DELETE", "/v1/accounts/\(account)", token: api.operatorToken).status == 204)
+        #expect(try api.client.send("GET", "/v1/tokens", token: token).status == 401)
+    }
+
+    @Test("a token deleted behind the service's back is refused once the token cache's lifetime has passed")
+    func tokenCacheLifetime() throws {
+        let api = try APIFixture(tokenCacheSeconds: 0.3)
+        let account = try api.createAccount("acme")
+        let token = try api.createToken(accountID: account)
+        #expect(try api.client.send("GET", "/v1/accounts/\(account)", token: token).status == 200)
+        let id = try #require(token.split(separator: "_").dropFirst().first.map(String.init))
+        _ = try api.databaseText("DELETE FROM api_tokens WHERE id = '\(id)'")
+        usleep(400_000)
+        #expect(try api.client.send("GET", "/v1/accounts/\(account)", token: token).status == 401)
+    }
+
+    @Test("the token cache reads a row once per lifetime, forgets revoked ones, and never remembers a missing one")
+    func tokenCache() throws {
+        let cache = TokenCache(lifetime: 1)
+        let row = TokenRow(id: "0123456789abcdef", secretHash: Array(repeating: 0, count: 32), role: .operator, accountID: nil,
+                           readOnly: false, zones: nil, description: "", createdAt: "")
+        var loads = 0
+        func read(at now: Double, stored: TokenRow? = row) -> TokenRow? {
+            cache.row(id: row.id, now: now) { loads += 1; return stored }
+        }
+        #expect(read(at: 100) == row && loads == 1)
+        #expect(read(at: 100.9) == row && loads == 1)
+        #expect(read(at: 101.1) == row && loads == 2)
+        cache.forget(id: row.id)
+        #expect(read(at: 101.2) == row && loads == 3)
+        cache.forgetAll()
+        #expect(read(at: 101.3, stored: nil) == nil && loads == 4)
+        #expect(read(at: 101.4) == row && loads == 5)
+        #expect(TokenCache(lifetime: 0).row(id: row.id, now: 1) { loads += 1; return row } == row && loads == 6)
     }
 
     @Test("a read-only token reads but every write is 403")
