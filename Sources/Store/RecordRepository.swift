@@ -143,23 +143,9 @@ public enum RecordRepository {
             planEachCall: true)
     }
 
-    /// Deletes the given RRsets and inserts `records` (the new content of changed RRsets).
-    public static func replace(zoneID: Int64, deleting rrsets: [RRsetKey], inserting records: [RecordRow],
-                               on db: PostgresConnection) throws {
-        if !rrsets.isEmpty {
-            _ = try db.query(
-                """
-                DELETE FROM records r
-                USING unnest(string_to_array($2, E'\\n'), string_to_array($3, ',')) AS d(k, t)
-                WHERE r.zone_id = $1 AND r.owner_key = decode(d.k, 'hex') AND r.type = d.t::int
-                """,
-                [.int(zoneID), .text(rrsets.map { hex($0.ownerKey) }.joined(separator: "\n")),
-                 .text(rrsets.map { String($0.type) }.joined(separator: ","))],
-                // Planned for the list at hand, as before generic plans were allowed: a generic
-                // plan cannot know how many RRsets go.
-                planEachCall: true)
-        }
-        // Large imports go in slices so no single parameter grows without bound.
+    /// Inserts `records` into the zone, in slices so no single parameter grows without bound
+    /// (large imports; a batch's usual rows travel inside `ZoneChangeRepository.commit`).
+    public static func insert(zoneID: Int64, _ records: [RecordRow], on db: PostgresConnection) throws {
         var start = 0
         while start < records.count {
             let slice = records[start..<min(start + insertSlice, records.count)]

@@ -96,7 +96,7 @@ public enum ZoneChangeRepository {
         for write in writes {
             if write.inserting.count > RecordRepository.insertSlice {
                 // Large imports keep their sliced inserts.
-                try RecordRepository.replace(zoneID: write.zoneID, deleting: [], inserting: write.inserting, on: db)
+                try RecordRepository.insert(zoneID: write.zoneID, write.inserting, on: db)
             } else {
                 inline += write.inserting.map { (write.zoneID, $0) }
             }
