@@ -12,15 +12,31 @@ extension APIService {
         try visibleZone(call, row: zoneRow(call, on: db, lock: lock))
     }
 
+    /// What a path's `{zone}` names: a zone id, a zone name (normalised), or nothing a zone
+    /// could have.
+    enum ZoneReference {
+        case id(Int64)
+        case name(String)
+        case none
+
+        init(_ text: String) {
+            if let id = Int64(text), id > 0 {
+                self = .id(id)
+            } else if let name = try? DomainName(userInput: text) {
+                self = .name(name.description)
+            } else {
+                self = .none
+            }
+        }
+    }
+
     /// The zone `{zone}` names, visible or not; nil when there is none.
     static func zoneRow(_ call: Call, on db: PostgresConnection, lock: Bool) throws -> ZoneRow? {
-        let reference = call.parameter("zone")
-        if let id = Int64(reference), id > 0 {
-            return lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
-        } else if let name = try? DomainName(userInput: reference) {
-            return lock ? try ZoneRepository.lock(name: name.description, on: db) : try ZoneRepository.find(name: name.description, on: db)
+        switch ZoneReference(call.parameter("zone")) {
+        case .id(let id): return lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
+        case .name(let name): return lock ? try ZoneRepository.lock(name: name, on: db) : try ZoneRepository.find(name: name, on: db)
+        case .none: return nil
         }
-        return nil
     }
 
     /// `row` as the zone of this call, if the token may see it.

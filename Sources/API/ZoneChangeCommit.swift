@@ -76,23 +76,6 @@ extension APIService {
         }
     }
 
-    /// What a change's `{zone}` names: a zone id, a zone name, or nothing a zone could have.
-    private enum ZoneReference {
-        case id(Int64)
-        case name(String)
-        case none
-
-        init(_ text: String) {
-            if let id = Int64(text), id > 0 {
-                self = .id(id)
-            } else if let name = try? DomainName(userInput: text) {
-                self = .name(name.description)
-            } else {
-                self = .none
-            }
-        }
-    }
-
     /// The body of `commitZoneChanges`, inside its transaction. Queues one notification per
     /// committed change, to go out with the COMMIT.
     private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool,
