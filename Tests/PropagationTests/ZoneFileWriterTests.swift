@@ -93,6 +93,10 @@ struct ZoneFileWriterTests {
         #expect(try Self.wait(seconds: 20) {
             (try? namedClient.udp(.query(id: 2, name: zone, type: .soa)))?.answerSOA(for: zone)?.serial.rawValue == serial
         }, "named: \(named.standardError.suffix(2000))")
+        // The write is recorded after the hook returns, which may be just after named reloaded.
+        #expect(try Self.wait(seconds: 20) {
+            try server.must(200, "GET", "/v1/zones/burst.test/status")["zone_file"]?["serial"]?.intValue == Int64(serial)
+        })
         let status = try server.must(200, "GET", "/v1/zones/burst.test/status")
         #expect(status["zone_file"]?["serial"]?.intValue == Int64(serial))
         #expect(status["zone_file"]?["hook_error"] == .null, "\(status)")
