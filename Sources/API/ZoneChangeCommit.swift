@@ -76,8 +76,7 @@ extension APIService {
         }
     }
 
-    /// The body of `commitZoneChanges`, inside its transaction. Queues one notification per
-    /// committed change, to go out with the COMMIT.
+    /// The body of `commitZoneChanges`, inside its transaction.
     private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool,
                                       on db: PostgresConnection) throws -> [Result<HTTPResponse, any Error>] {
         let references = changes.map { ZoneReference($0.call.parameter("zone")) }
@@ -178,11 +177,6 @@ extension APIService {
             let rows = try ZoneChangeRepository.commit(writes, on: db)
             for write in writes where rows[write.zoneID] == nil {
                 throw StoredData.Corrupt("zone \(write.zoneID) vanished inside its own transaction")
-            }
-            for (_, outcome) in outcomes where outcome.changed {
-                let (channel, payload) = ZoneChangeRepository.notification(
-                    zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue))
-                try db.notifyAfterCommit(channel: channel, payload: payload)
             }
         }
         for (index, outcome) in outcomes {

@@ -14,8 +14,7 @@ import ZoneData
 /// (`ZoneRecordOverlay`), each with its own serial and journal entry; `write` (or the batch's
 /// writer, with `takeWrite`) then stores all of them in two statements at most. A change that
 /// changes nothing writes nothing and keeps the serial (clients re-sending a desired state rely
-/// on that). The editor does not wake `zone_changed` listeners: its callers do, with the COMMIT
-/// (`PostgresConnection.notifyAfterCommit`).
+/// on that). Listeners of `zone_changed` hear of each change when its transaction commits.
 struct ZoneEditor {
     let db: PostgresConnection
     let account: AccountRow

@@ -141,11 +141,7 @@ extension APIService {
             }
             var editor = ZoneEditor(db: db, zone: created, account: account)
             let outcome = try editor.apply(operations, replaceAll: true, kind: "import", tokenID: call.principal.tokenID)
-            if outcome.changed {
-                _ = try editor.write()
-                let (channel, payload) = ZoneChangeRepository.notification(zoneID: outcome.zone.id, serial: Int64(outcome.zone.serial.rawValue))
-                try db.notifyAfterCommit(channel: channel, payload: payload)
-            }
+            if outcome.changed { _ = try editor.write() }
             var response = Self.importResponse(201, outcome: outcome, skipped: notes)
             response.headers.set("Location", "/v1/zones/\(outcome.zone.row.name)")
             response.headers.set("ETag", outcome.zone.etag)

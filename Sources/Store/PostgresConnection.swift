@@ -47,8 +47,6 @@ public final class PostgresConnection: @unchecked Sendable {
         var pendingBegin: String?
         /// Parameterless commands (savepoints) held back the same way, after `pendingBegin`.
         var deferred: [String] = []
-        /// Notifications to send with the COMMIT of the current transaction, if it commits.
-        var afterCommit: [(channel: String, payload: String)] = []
     }
 
     /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
@@ -319,84 +317,21 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         defer { state.withLock { $0.transactionDepth = 0 } }
         let value: T
-        state.withLock { $0.afterCommit = [] }
         do {
             value = try body(self)
         } catch {
             // Nothing to roll back when nothing was sent.
-            state.withLock {
-                $0.deferred = []
-                $0.afterCommit = []
-            }
+            state.withLock { $0.deferred = [] }
             if takePendingBegin() == nil { rollBackQuietly("ROLLBACK") }
             throw error
         }
         // Savepoints never used need not reach the server.
-        let notifications = state.withLock { state in
-            defer {
-                state.deferred = []
-                state.afterCommit = []
-            }
-            return state.afterCommit
-        }
-        if takePendingBegin() != nil {
-            guard !notifications.isEmpty else { return value }
-            try execute("BEGIN")  // nothing was written, but the notifications were asked for
-        }
+        state.withLock { $0.deferred = [] }
+        if takePendingBegin() != nil { return value }
         // A COMMIT that fails (e.g. a serialization failure found at commit) has already ended
         // the transaction on the server; nothing to roll back.
-        if notifications.isEmpty {
-            try execute("COMMIT")
-        } else {
-            try commit(notifying: notifications)
-        }
+        try execute("COMMIT")
         return value
-    }
-
-    /// Sends `pg_notify(channel, payload)` once the current transaction has committed, in the
-    /// same round trip as its COMMIT, and not at all if it does not commit. Unlike NOTIFY inside
-    /// the transaction, the commit does not hold PostgreSQL's notify lock through its WAL flush
-    /// (which makes notifying transactions commit one after another); the price is that a crash
-    /// between the two loses the notification. Outside a transaction it is sent now. Rolling
-    /// back to a savepoint does not withdraw it: queue only what is certain to commit.
-    public func notifyAfterCommit(channel: String, payload: String) throws {
-        let held = state.withLock { state -> Bool in
-            guard state.transactionDepth > 0 else { return false }
-            state.afterCommit.append((channel, payload))
-            return true
-        }
-        if !held { try query("SELECT pg_notify($1, $2)", [.text(channel), .text(payload)]) }
-    }
-
-    /// COMMIT and then the notifications, in one pipeline: a COMMIT that fails skips them.
-    private func commit(notifying notifications: [(channel: String, payload: String)]) throws {
-        let failed = handle.withLock { connection in connection.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? false }
-        let separable = notifications.allSatisfy { !$0.channel.isEmpty && !$0.payload.isEmpty && !$0.channel.contains("\n") && !$0.payload.contains("\n") }
-        if failed || !separable {
-            // A failed transaction's COMMIT rolls back (and must not notify); odd texts go one by one.
-            try execute("COMMIT")
-            if failed { return }
-            for notification in notifications {
-                try query("SELECT pg_notify($1, $2)", [.text(notification.channel), .text(notification.payload)])
-            }
-            return
-        }
-        let channels = notifications.map(\.channel).joined(separator: "\n")
-        let payloads = notifications.map(\.payload).joined(separator: "\n")
-        let sql = """
-            SELECT count(pg_notify(c, p)) AS n
-            FROM unnest(string_to_array($1, E'\\n'), string_to_array($2, E'\\n')) AS u(c, p)
-            """
-        for (index, text) in [channels, payloads].enumerated() {
-            _ = try PostgresParameter.text(text).textValue(position: index + 1)  // refuses NUL bytes
-        }
-        _ = try run { connection in
-            Self.withOptionalCStrings([channels, payloads]) { values in
-                pipelined(connection, first: ["COMMIT"]) { connection in
-                    PQsendQueryParams(connection, sql, 2, nil, values, nil, nil, 0)
-                }
-            }
-        }
     }
 
     private func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {

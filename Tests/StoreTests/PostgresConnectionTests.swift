@@ -469,46 +469,4 @@ struct PostgresConnectionTests {
         }
         #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM kept", []).rows.first?["ns"] == "3,4")
     }
-
-    @Test("notifyAfterCommit: heard once the transaction commits, never when it rolls back or its COMMIT rolls back")
-    func notificationsFollowTheCommit() throws {
-        let conninfo = try freshDatabase()
-        let listener = try PostgresConnection(conninfo: conninfo)
-        let db = try PostgresConnection(conninfo: conninfo)
-        defer {
-            listener.close()
-            db.close()
-        }
-        try listener.listen("zone_changed")
-        try db.execute("CREATE TABLE t (n int PRIMARY KEY)")
-
-        #expect(throws: DatabaseError.self) {
-            try db.transaction { db in
-                try db.query("INSERT INTO t VALUES (1)")
-                try db.notifyAfterCommit(channel: "zone_changed", payload: "rolled back")
-                try db.query("INSERT INTO t VALUES (1)")
-            }
-        }
-        // A body that swallows a failed statement: its COMMIT is a rollback, so no notification.
-        try db.transaction { db in
-            try db.notifyAfterCommit(channel: "zone_changed", payload: "failed inside")
-            _ = try? db.query("SELECT 1 / 0")
-        }
-        try db.transaction { db in
-            try db.query("INSERT INTO t VALUES (2)")
-            try db.notifyAfterCommit(channel: "zone_changed", payload: "7 1001")
-            try db.notifyAfterCommit(channel: "zone_changed", payload: "8 2002")
-            // Before the commit, nobody hears anything.
-            #expect(try listener.notifications(timeoutSeconds: 0.3).isEmpty)
-        }
-        try db.transaction { db in
-            try db.notifyAfterCommit(channel: "zone_changed", payload: "two\nlines")
-        }
-        var heard: [String] = []
-        let deadline = Date().addingTimeInterval(10)
-        while heard.count < 3 && Date() < deadline { heard += try listener.notifications(timeoutSeconds: 2).map(\.payload) }
-        heard += try listener.notifications(timeoutSeconds: 0.3).map(\.payload)
-        #expect(heard == ["7 1001", "8 2002", "two\nlines"])
-        #expect(try db.query("SELECT string_agg(n::text, ',') AS ns FROM t").rows.first?["ns"] == "2")
-    }
 }
