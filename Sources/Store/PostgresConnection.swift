@@ -45,8 +45,8 @@ public final class PostgresConnection: @unchecked Sendable {
         /// The BEGIN of a transaction not yet sent: it goes out with the transaction's first
         /// statement, in the same round trip.
         var pendingBegin: String?
-        /// Parameterless commands (savepoints) held back the same way, after `pendingBegin`.
-        var deferred: [String] = []
+        /// Whether `commit(after:)` already ended the transaction.
+        var committed = false
     }
 
     /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
@@ -132,98 +132,157 @@ public final class PostgresConnection: @unchecked Sendable {
     /// whose best plan depends on the zone's size.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = [], planEachCall: Bool = false) throws -> PostgresResult {
-        var texts = [String?]()
-        texts.reserveCapacity(parameters.count)
-        for (index, parameter) in parameters.enumerated() {
-            texts.append(try parameter.textValue(position: index + 1))
+        try queries([PostgresStatement(sql, parameters, planEachCall: planEachCall)])[0]
+    }
+
+    /// Runs the statements in order, in one round trip (libpq's pipeline mode), each as `query`
+    /// would; their results, in order. The first statement that fails throws, and the ones after
+    /// it do not run. Outside a transaction they form one implicit transaction (all or nothing).
+    /// Each statement still takes its own snapshot at read committed, after the one before it
+    /// finished, so a read sent after a locking statement sees what the lock waited for.
+    public func queries(_ statements: [PostgresStatement]) throws -> [PostgresResult] {
+        try send(statements, commit: false)
+    }
+
+    /// Runs the statements as `queries` does and, in the same round trip, the COMMIT of the
+    /// transaction `transaction` opened: for a transaction that has nothing left to do after
+    /// them. When a statement fails, the COMMIT does not run and the transaction rolls back as
+    /// usual. Inside a nested `transaction` (a savepoint) there is nothing to commit yet, so the
+    /// statements just run.
+    ///
+    /// Statements after it in the same transaction are refused: it is over.
+    public func commit(after statements: [PostgresStatement]) throws -> [PostgresResult] {
+        let ours = state.withLock { $0.transactionDepth == 1 && !$0.committed }
+        guard ours else { return try queries(statements) }
+        let results = try send(statements, commit: true)
+        state.withLock { $0.committed = true }
+        return results
+    }
+
+    private func send(_ statements: [PostgresStatement], commit: Bool) throws -> [PostgresResult] {
+        if state.withLock({ $0.transactionDepth > 0 && $0.committed }) {
+            throw DatabaseError(kind: .query, message: "a statement was sent after its transaction's COMMIT")
         }
-        let types = parameters.map(\.typeOID)
-        let name = planEachCall ? nil : try preparedName(sql: sql, types: types)
-        let held = takeHeldCommands()
-        return try run { connection in
-            Self.withOptionalCStrings(texts) { values in
-                if !held.isEmpty {
-                    return pipelined(connection, first: held) { connection in
-                        if let name {
-                            return PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
-                        }
-                        return PQsendQueryParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
-                    }
-                }
-                if let name {
-                    return PQexecPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
-                }
-                return PQexecParams(connection, sql, Int32(parameters.count), types, values, nil, nil, 0)
+        var outgoing: [OutgoingStatement] = []
+        outgoing.reserveCapacity(statements.count)
+        for statement in statements {
+            var texts = [String?]()
+            texts.reserveCapacity(statement.parameters.count)
+            for (index, parameter) in statement.parameters.enumerated() {
+                texts.append(try parameter.textValue(position: index + 1))
+            }
+            let types = statement.parameters.map(\.typeOID)
+            let name = statement.planEachCall ? nil : try preparedName(sql: statement.sql, types: types)
+            outgoing.append(OutgoingStatement(sql: statement.sql, name: name, types: types, texts: texts))
+        }
+        let begin = takePendingBegin()
+        if begin == nil && !commit && outgoing.count == 1 {
+            let only = outgoing[0]
+            return [try run { connection in only.execute(on: connection) }]
+        }
+        var commands: [OutgoingStatement] = begin.map { [OutgoingStatement(command: $0)] } ?? []
+        commands += outgoing
+        if commit { commands.append(OutgoingStatement(command: "COMMIT")) }
+        let results = try runPipeline(commands)
+        return Array(results[(begin == nil ? 0 : 1)...].prefix(outgoing.count))
+    }
+
+    /// A statement ready for libpq: prepared (by name) or with its SQL text, and its values.
+    private struct OutgoingStatement {
+        let sql: String
+        let name: String?
+        let types: [UInt32]
+        let texts: [String?]
+
+        init(sql: String, name: String?, types: [UInt32], texts: [String?]) {
+            self.sql = sql
+            self.name = name
+            self.types = types
+            self.texts = texts
+        }
+
+        /// A parameterless command (BEGIN, COMMIT).
+        init(command: String) {
+            self.init(sql: command, name: nil, types: [], texts: [])
+        }
+
+        func execute(on connection: OpaquePointer) -> OpaquePointer? {
+            PostgresConnection.withOptionalCStrings(texts) { values in
+                if let name { return PQexecPrepared(connection, name, Int32(texts.count), values, nil, nil, 0) }
+                return PQexecParams(connection, sql, Int32(texts.count), types, values, nil, nil, 0)
+            }
+        }
+
+        func send(on connection: OpaquePointer) -> Bool {
+            PostgresConnection.withOptionalCStrings(texts) { values in
+                if let name { return PQsendQueryPrepared(connection, name, Int32(texts.count), values, nil, nil, 0) == 1 }
+                return PQsendQueryParams(connection, sql, Int32(texts.count), types, values, nil, nil, 0) == 1
             }
         }
     }
 
-    /// Sends the commands `first` and the statement `send` queues in one round trip (libpq's
-    /// pipeline mode) and returns the statement's result, or that of the first command that
-    /// failed; nil when libpq could not send them (the connection is then marked broken).
-    private func pipelined(_ connection: OpaquePointer, first: [String], _ send: (OpaquePointer) -> Int32) -> OpaquePointer? {
-        guard PQenterPipelineMode(connection) == 1 else { return nil }
-        var results: [OpaquePointer] = []
-        if first.allSatisfy({ PQsendQueryParams(connection, $0, 0, nil, nil, nil, nil, 0) == 1 }), send(connection) == 1,
-           PQpipelineSync(connection) == 1 {
-            // Each statement's results end with a NULL; the pipeline ends with its sync result.
-            var nulls = 0
-            while nulls < 3 {
-                guard let result = PQgetResult(connection) else {
-                    if PQstatus(connection) != CONNECTION_OK { break }
-                    nulls += 1
-                    continue
-                }
-                nulls = 0
-                if PQresultStatus(result) == PGRES_PIPELINE_SYNC {
-                    PQclear(result)
-                    break
-                }
-                results.append(result)
-            }
+    /// Sends the statements in one pipeline with one sync at the end, and reads one result for
+    /// each. After a failure PostgreSQL skips the rest up to the sync; the first failure is thrown.
+    private func runPipeline(_ statements: [OutgoingStatement]) throws(DatabaseError) -> [PostgresResult] {
+        if state.withLock({ $0.broken }) {
+            throw DatabaseError(kind: .unavailable, message: "the PostgreSQL connection was lost earlier and cannot be reused")
         }
-        if PQexitPipelineMode(connection) != 1 { markBroken() }
-        guard !results.isEmpty else { return nil }
-        let chosen = results.first { PQresultStatus($0) != PGRES_COMMAND_OK } ?? results[results.count - 1]
-        for result in results where result != chosen { PQclear(result) }
-        return chosen
+        let outcome: Result<[PostgresResult], DatabaseError> = handle.withLock { connection in
+            guard let connection else { return .failure(Self.closedError) }
+            guard PQenterPipelineMode(connection) == 1 else {
+                return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "could not start a pipeline")))
+            }
+            var raw: [OpaquePointer?] = []
+            if statements.allSatisfy({ $0.send(on: connection) }), PQpipelineSync(connection) == 1 {
+                for _ in statements {
+                    // A statement's results end with a NULL; it has one, unless the connection failed.
+                    var last: OpaquePointer?
+                    while let result = PQgetResult(connection) {
+                        if let last { PQclear(last) }
+                        last = result
+                    }
+                    raw.append(last)
+                }
+                while let result = PQgetResult(connection) {
+                    let synced = PQresultStatus(result) == PGRES_PIPELINE_SYNC
+                    PQclear(result)
+                    if synced { break }
+                }
+            }
+            defer { raw.forEach { PQclear($0) } }
+            let exited = PQexitPipelineMode(connection) == 1
+            guard raw.count == statements.count, !raw.contains(where: { $0 == nil }), exited else {
+                return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off")))
+            }
+            var results: [PostgresResult] = []
+            for case let result? in raw {
+                switch Self.interpret(result, connection: connection) {
+                case .success(let read): results.append(read)
+                case .failure(let error):
+                    guard PQstatus(connection) == CONNECTION_OK || error.kind == .unavailable else {
+                        return .failure(DatabaseError(
+                            kind: .unavailable, sqlState: error.sqlState, message: error.message, detail: error.detail,
+                            constraint: error.constraint, hint: error.hint, table: error.table, column: error.column))
+                    }
+                    return .failure(error)
+                }
+            }
+            return .success(results)
+        }
+        switch outcome {
+        case .success(let results):
+            state.withLock { $0.succeededCommands += results.count }
+            return results
+        case .failure(let error):
+            if error.kind == .unavailable { markBroken() }
+            throw error
+        }
     }
 
     private func takePendingBegin() -> String? {
         state.withLock { state in
             defer { state.pendingBegin = nil }
             return state.pendingBegin
-        }
-    }
-
-    /// The held-back BEGIN and deferred commands, in order, now no longer held.
-    private func takeHeldCommands() -> [String] {
-        state.withLock { state in
-            defer {
-                state.pendingBegin = nil
-                state.deferred = []
-            }
-            return (state.pendingBegin.map { [$0] } ?? []) + state.deferred
-        }
-    }
-
-    /// Holds back a parameterless command (a `SAVEPOINT`) inside a transaction so that it goes
-    /// out with the next statement, in the same round trip. Outside a transaction it runs now.
-    public func executeWithNext(_ sql: String) throws {
-        let held = state.withLock { state -> Bool in
-            guard state.transactionDepth > 0 else { return false }
-            state.deferred.append(sql)
-            return true
-        }
-        if !held { try execute(sql) }
-    }
-
-    /// Drops `sql` if `executeWithNext` still holds it; true when it was never sent.
-    public func withdraw(_ sql: String) -> Bool {
-        state.withLock { state in
-            guard let index = state.deferred.lastIndex(of: sql) else { return false }
-            state.deferred.remove(at: index)
-            return true
         }
     }
 
@@ -270,7 +329,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// (PQexec). Meant for migrations; outside a transaction the script runs as one implicit
     /// transaction.
     public func execute(_ sql: String) throws {
-        let script = (takeHeldCommands() + [sql]).joined(separator: "; ")
+        let script = ([takePendingBegin()].compactMap { $0 } + [sql]).joined(separator: "; ")
         _ = try run { connection in PQexec(connection, script) }
     }
 
@@ -314,20 +373,18 @@ public final class PostgresConnection: @unchecked Sendable {
         state.withLock {
             $0.pendingBegin = isolation?.sql ?? "BEGIN"
             $0.transactionDepth = 1
+            $0.committed = false
         }
         defer { state.withLock { $0.transactionDepth = 0 } }
         let value: T
         do {
             value = try body(self)
         } catch {
-            // Nothing to roll back when nothing was sent.
-            state.withLock { $0.deferred = [] }
-            if takePendingBegin() == nil { rollBackQuietly("ROLLBACK") }
+            // Nothing to roll back when nothing was sent, or when `commit(after:)` ended it.
+            if takePendingBegin() == nil && !state.withLock({ $0.committed }) { rollBackQuietly("ROLLBACK") }
             throw error
         }
-        // Savepoints never used need not reach the server.
-        state.withLock { $0.deferred = [] }
-        if takePendingBegin() != nil { return value }
+        if takePendingBegin() != nil || state.withLock({ $0.committed }) { return value }
         // A COMMIT that fails (e.g. a serialization failure found at commit) has already ended
         // the transaction on the server; nothing to roll back.
         try execute("COMMIT")

@@ -469,4 +469,91 @@ struct PostgresConnectionTests {
         }
         #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM kept", []).rows.first?["ns"] == "3,4")
     }
+
+    @Test("queries() runs statements in order in one round trip; the first failure throws and stops the rest")
+    func pipelinedStatements() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        try db.execute("CREATE TABLE piped (n bigint PRIMARY KEY)")
+        let results = try db.queries([
+            PostgresStatement("INSERT INTO piped VALUES ($1), ($2)", [.int(1), .int(2)]),
+            PostgresStatement("SELECT count(*) AS n FROM piped"),
+            PostgresStatement("SELECT $1::text AS echoed", [.text("three")], planEachCall: true),
+        ])
+        #expect(results.count == 3)
+        #expect(results[0].affectedRows == 2)
+        // Each statement sees what the ones before it did.
+        #expect(try results[1].rows[0].int("n") == 2)
+        #expect(results[2].rows.first?["echoed"] == "three")
+
+        // Outside a transaction the statements form one implicit transaction: the one before
+        // the failure is undone too, the one after it never runs.
+        let failure = #expect(throws: DatabaseError.self) {
+            try db.queries([
+                PostgresStatement("INSERT INTO piped VALUES ($1)", [.int(10)]),
+                PostgresStatement("INSERT INTO piped VALUES ($1)", [.int(1)]),
+                PostgresStatement("INSERT INTO piped VALUES ($1)", [.int(11)]),
+            ])
+        }
+        #expect(failure?.sqlState == "23505")
+        #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM piped").rows.first?["ns"] == "1,2")
+
+        // Inside a transaction, a failure rolls back everything, and the connection stays usable.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.queries([
+                    PostgresStatement("INSERT INTO piped VALUES ($1)", [.int(20)]),
+                    PostgresStatement("INSERT INTO piped VALUES ($1)", [.int(20)]),
+                ])
+            }
+        }
+        #expect(try db.query("SELECT count(*) AS n FROM piped").rows[0].int("n") == 2)
+    }
+
+    @Test("commit(after:) ends the transaction in the same round trip; a failing statement commits nothing")
+    func commitAfterStatements() throws {
+        let conninfo = try freshDatabase()
+        let db = try PostgresConnection(conninfo: conninfo)
+        let other = try PostgresConnection(conninfo: conninfo)
+        defer {
+            db.close()
+            other.close()
+        }
+        try db.execute("CREATE TABLE ended (n bigint PRIMARY KEY)")
+        let seen = try db.transaction { db -> Int64 in
+            try db.query("INSERT INTO ended VALUES ($1)", [.int(1)])
+            let results = try db.commit(after: [
+                PostgresStatement("INSERT INTO ended VALUES ($1)", [.int(2)]),
+                PostgresStatement("SELECT count(*) AS n FROM ended"),
+            ])
+            // Committed already: another session sees both rows before the body returns.
+            #expect(try other.query("SELECT count(*) AS n FROM ended").rows[0].int("n") == 2)
+            // The transaction is over; a statement after it would run outside it.
+            #expect(throws: DatabaseError.self) { try db.query("INSERT INTO ended VALUES ($1)", [.int(3)]) }
+            return try results[1].rows[0].int("n")
+        }
+        #expect(seen == 2)
+        #expect(!db.isBroken)
+
+        // A failing statement: the COMMIT does not run, the work before it is rolled back.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.query("INSERT INTO ended VALUES ($1)", [.int(5)])
+                try db.commit(after: [PostgresStatement("INSERT INTO ended VALUES ($1)", [.int(1)])])
+            }
+        }
+        #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM ended").rows.first?["ns"] == "1,2")
+
+        // Inside a nested transaction there is nothing to commit yet: the outer one decides.
+        #expect(throws: DatabaseError.self) {
+            try db.transaction { db in
+                try db.transaction { db in
+                    try db.commit(after: [PostgresStatement("INSERT INTO ended VALUES ($1)", [.int(6)])])
+                }
+                #expect(try other.query("SELECT count(*) AS n FROM ended WHERE n = 6").rows[0].int("n") == 0)
+                try db.query("SELECT 1/0")
+            }
+        }
+        #expect(try db.query("SELECT count(*) AS n FROM ended WHERE n = 6").rows[0].int("n") == 0)
+    }
 }
