@@ -173,12 +173,9 @@ extension APIService {
         for zoneID in editors.keys.sorted() {
             if let write = editors[zoneID]!.takeWrite() { writes.append(write) }
         }
-        if !writes.isEmpty {
-            let rows = try ZoneChangeRepository.commit(writes, on: db)
-            for write in writes where rows[write.zoneID] == nil {
-                throw StoredData.Corrupt("zone \(write.zoneID) vanished inside its own transaction")
-            }
-        }
+        // The write and the COMMIT in one round trip. From here on nothing may throw: the
+        // changes are committed, and an error would send them round again one by one.
+        if !writes.isEmpty { try ZoneChangeRepository.commit(writes, thenCommit: true, on: db) }
         for (index, outcome) in outcomes {
             var response = changes[index].respond(outcome)
             response.headers.set("ETag", outcome.zone.etag)

@@ -7,9 +7,10 @@ import ZoneData
 /// until the server answers the serial, with retries, all recorded in `propagation_state`.
 ///
 /// Workers take due zone × server pairs from PostgreSQL (`FOR UPDATE SKIP LOCKED`), so any
-/// number of threads and processes share the work without doing it twice. A change's
-/// `pg_notify('zone_changed')` wakes one at once, and each that claims a pair wakes another;
-/// without it they still look every second, the safety net for a lost wake-up.
+/// number of threads and processes share the work without doing it twice. The database wakes
+/// one at once (`propagation_due`, sent by the triggers that owe a pair, so a change of a zone
+/// without servers wakes nobody), and each that claims a pair wakes another; without it they
+/// still look every second, the safety net for a lost wake-up.
 public final class PropagationWorker: @unchecked Sendable {
     private let configuration: PropagationConfiguration
     private let pool: ConnectionPool
@@ -32,7 +33,7 @@ public final class PropagationWorker: @unchecked Sendable {
         for index in 0..<max(1, configuration.workers) {
             threads.spawn("propagation-\(index)") { [self] in workLoop() }
         }
-        threads.listen(conninfo: conninfo, channels: ["zone_changed"], log: log)
+        threads.listen(conninfo: conninfo, channels: ["propagation_due"], log: log)
     }
 
     /// Stops taking work; pairs in flight finish (their NOTIFY exchange is bounded) and the

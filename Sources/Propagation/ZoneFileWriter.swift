@@ -61,7 +61,7 @@ public final class ZoneFileWriter: @unchecked Sendable {
     public func start() throws {
         try pool.withConnection { try ZoneFileRepository.enable(on: $0) }
         threads.spawn("zone-files") { [self] in loop() }
-        threads.listen(conninfo: conninfo, channels: ["zone_changed"], log: log)
+        threads.listen(conninfo: conninfo, channels: ["zone_file_due"], log: log)
     }
 
     public func stop() {

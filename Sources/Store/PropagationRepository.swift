@@ -201,7 +201,7 @@ public enum PropagationRepository {
             FROM zones z WHERE z.id = p.zone_id AND p.zone_id = $1
             """,
             [.int(zoneID)]).affectedRows
-        _ = try db.query("SELECT pg_notify('zone_changed', $1 || ' notify')", [.int(zoneID)])
+        _ = try db.query("SELECT pg_notify('propagation_due', '')")
         return count
     }
 }

@@ -127,10 +127,9 @@ public enum RecordRepository {
             .rows.map(recordRow(from:))
     }
 
-    /// Deletes the given RRsets of the given zones, in one round trip.
-    public static func delete(_ rrsets: [ZoneRRsetKey], on db: PostgresConnection) throws {
-        guard !rrsets.isEmpty else { return }
-        _ = try db.query(
+    /// The statement deleting the given RRsets of the given zones.
+    static func deleteStatement(_ rrsets: [ZoneRRsetKey]) -> PostgresStatement {
+        PostgresStatement(
             """
             DELETE FROM records r
             USING unnest(string_to_array($1, ','), string_to_array($2, E'\\n'), string_to_array($3, ',')) AS d(z, k, t)
@@ -143,21 +142,18 @@ public enum RecordRepository {
             planEachCall: true)
     }
 
-    /// Inserts `records` into the zone, in slices so no single parameter grows without bound
-    /// (large imports; a batch's usual rows travel inside `ZoneChangeRepository.commit`).
-    public static func insert(zoneID: Int64, _ records: [RecordRow], on db: PostgresConnection) throws {
-        var start = 0
-        while start < records.count {
-            let slice = records[start..<min(start + insertSlice, records.count)]
-            _ = try db.query(
+    /// The statements inserting `records` into the zone, in slices so no single parameter grows
+    /// without bound (large imports; a batch's usual rows travel inside `ZoneChangeRepository.commit`).
+    static func insertStatements(zoneID: Int64, _ records: [RecordRow]) -> [PostgresStatement] {
+        stride(from: 0, to: records.count, by: insertSlice).map { start in
+            PostgresStatement(
                 """
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
                 SELECT $1, o, decode(substr(k, 2), 'hex'), t::int, l::int, decode(substr(r, 2), 'hex')
                 FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'), string_to_array($4, ','),
                             string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(o, k, t, l, r)
                 """,
-                [.int(zoneID)] + insertParameters(slice))
-            start += slice.count
+                [.int(zoneID)] + insertParameters(records[start..<min(start + insertSlice, records.count)]))
         }
     }
 

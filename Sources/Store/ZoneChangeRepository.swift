@@ -75,36 +75,46 @@ public enum ZoneChangeRepository {
              .text(change.removedJSON), .text(change.addedJSON)])
     }
 
-    /// Writes what a batch of changes did to one or more zones, in two round trips at most: the
-    /// replaced RRsets go, then one statement inserts the new records, moves each zone to its
-    /// last change's serial and record count, appends one journal entry per change, in order,
-    /// and wakes listeners once per entry (`zone_changed`, payload "zone_id serial", as `append`
-    /// does), all taking effect when the transaction commits. Each zone as it now is, by id; a
-    /// zone that is gone is missing.
+    /// Writes what a batch of changes did to one or more zones, in one round trip: the replaced
+    /// RRsets go, then one statement inserts the new records, moves each zone to its last
+    /// change's serial and record count, appends one journal entry per change, in order, and
+    /// wakes listeners once per entry (`zone_changed`, payload "zone_id serial", as `append`
+    /// does), all taking effect when the transaction commits. Each zone as it now is, by id.
+    ///
+    /// With `thenCommit`, the transaction's COMMIT goes in the same round trip
+    /// (`PostgresConnection.commit(after:)`), for a caller that has nothing left to do in it. So
+    /// the statement checks itself: it fails, and nothing commits, when a zone is missing or a
+    /// journal entry was not written.
     ///
     /// The notifications are part of the transaction. A transaction that notifies holds
     /// PostgreSQL's notify lock from its commit until its WAL flush ends, so notifying commits go
     /// one at a time; with changes batched that is one commit per batch. Sending them after the
     /// COMMIT instead cost every batch a second transaction: measured slower (see
     /// docs/architecture.md).
-    public static func commit(_ writes: [ZoneWrite], on db: PostgresConnection) throws -> [Int64: ZoneRow] {
+    @discardableResult
+    public static func commit(_ writes: [ZoneWrite], thenCommit: Bool = false, on db: PostgresConnection) throws -> [Int64: ZoneRow] {
         let writes = writes.filter { !$0.changes.isEmpty }
-        guard !writes.isEmpty else { return [:] }
+        guard !writes.isEmpty else {
+            if thenCommit { _ = try db.commit(after: []) }
+            return [:]
+        }
         let changes = writes.flatMap(\.changes)
         precondition(changes.allSatisfy { !$0.kind.contains(",") && !$0.kind.isEmpty }, "a change kind is a plain word")
-        try RecordRepository.delete(writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }, on: db)
+        var statements: [PostgresStatement] = []
+        let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
+        if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
         var inline: [(zoneID: Int64, row: RecordRow)] = []
         for write in writes {
             if write.inserting.count > RecordRepository.insertSlice {
                 // Large imports keep their sliced inserts.
-                try RecordRepository.insert(zoneID: write.zoneID, write.inserting, on: db)
+                statements += RecordRepository.insertStatements(zoneID: write.zoneID, write.inserting)
             } else {
                 inline += write.inserting.map { (write.zoneID, $0) }
             }
         }
         // Rows, zones and entries travel as comma- or newline-joined columns ("-" for NULL:
         // string_to_array drops a lone empty string) and two JSON arrays, matched up by position.
-        let result = try db.query(
+        statements.append(PostgresStatement(
             """
             WITH added AS (
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
@@ -126,9 +136,15 @@ public enum ZoneChangeRepository {
                      JOIN jsonb_array_elements($16::jsonb) WITH ORDINALITY AS a(value, n) USING (n)
                 ORDER BY n
                 RETURNING zone_id, serial_to
+            ), checked AS MATERIALIZED (
+                SELECT zonectl_require(
+                    (SELECT count(*) FROM zone) = $17
+                        AND (SELECT count(pg_notify('zone_changed', e.zone_id || ' ' || e.serial_to)) FROM entry e) = $18,
+                    'a batch write did not find all of its ' || $17 || ' zone(s) or did not journal all of its '
+                        || $18 || ' change(s)') AS ok
             )
-            SELECT zone.*, (SELECT count(pg_notify('zone_changed', e.zone_id || ' ' || e.serial_to)) FROM entry e) AS journaled
-            FROM zone
+            -- checked on the outer side, so it runs even when no zone was found
+            SELECT checked.ok, zone.* FROM checked LEFT JOIN zone ON true
             """,
             [.text(inline.map { String($0.zoneID) }.joined(separator: ","))]
                 + RecordRepository.insertParameters(inline.map(\.row))
@@ -141,16 +157,13 @@ public enum ZoneChangeRepository {
                    .text(changes.map { $0.tokenID ?? "-" }.joined(separator: ",")),
                    .text(changes.map(\.kind).joined(separator: ",")),
                    .text("[" + changes.map(\.removedJSON).joined(separator: ",") + "]"),
-                   .text("[" + changes.map(\.addedJSON).joined(separator: ",") + "]")])
+                   .text("[" + changes.map(\.addedJSON).joined(separator: ",") + "]"),
+                   .int(Int64(writes.count)), .int(Int64(changes.count))]))
+        let results = thenCommit ? try db.commit(after: statements) : try db.queries(statements)
         var rows: [Int64: ZoneRow] = [:]
-        for row in result.rows {
+        for row in results[results.count - 1].rows {
             let zone = try ZoneRepository.zoneRow(from: row)
             rows[zone.id] = zone
-        }
-        let journaled = try result.rows.first?.int("journaled") ?? 0
-        let expected = changes.filter { rows[$0.zoneID] != nil }.count
-        guard journaled == expected else {
-            throw DatabaseError(kind: .query, message: "\(expected) journal entries sent, \(journaled) written")
         }
         return rows
     }

@@ -233,4 +233,31 @@ struct ChangeNotificationTests {
         let received = try listener.notifications(timeoutSeconds: 5)
         #expect(received.map(\.payload) == ["\(zoneID) \(serial)"])
     }
+
+    @Test("NOTIFY workers are woken (propagation_due) only when a change owes a server something")
+    func propagationDueOnlyWithServers() throws {
+        let api = try APIFixture()
+        let acme = try api.createCustomer("acme")
+        #expect(try api.client.send("POST", "/v1/pools", token: api.operatorToken, json: PoolTests.pool).status == 201)
+        _ = try api.createZone("example.com", token: acme.token, extra: #""pool": "main""#)
+        let listener = try PostgresConnection(conninfo: api.conninfo)
+        defer { listener.close() }
+        try listener.listen("propagation_due")
+        let add = #"[{"action": "add", "name": "a.example.com", "type": "A", "records": ["192.0.2.1"]}]"#
+
+        // No server in the pool: the change owes nobody anything, so no worker is woken.
+        #expect(try api.patch("example.com", token: acme.token, add).status == 200)
+        #expect(try listener.notifications(timeoutSeconds: 0.5).isEmpty)
+
+        // A server joins and is owed the pool's zones: that wakes the workers.
+        let server = try api.client.send("POST", "/v1/pools/main/servers", token: api.operatorToken, json: #"{"address": "127.0.0.1", "port": 5353}"#)
+        #expect(server.status == 201, "\(server.text)")
+        #expect(try listener.notifications(timeoutSeconds: 5).map(\.channel) == ["propagation_due"])
+
+        // From now on each change wakes them.
+        #expect(try api.patch("example.com", token: acme.token, #"[{"action": "add", "name": "b.example.com", "type": "A", "records": ["192.0.2.2"]}]"#).status == 200)
+        #expect(try listener.notifications(timeoutSeconds: 5).map(\.channel) == ["propagation_due"])
+        #expect(try api.databaseText("SELECT string_agg(target_serial::text, ',') AS all FROM propagation_state p JOIN zones z ON z.id = p.zone_id WHERE z.name = 'example.com.'")
+                == (try api.serial("example.com", token: acme.token)).description)
+    }
 }

@@ -203,4 +203,27 @@ struct ZoneBatchTests {
         #expect(held.withLock { $0?.status } == 200)
         #expect(try api.rrsetLines("held.example", token: acme.token) == ["a.held.example. A 3600 192.0.2.1"])
     }
+
+    @Test("the batch write checks itself in SQL: a missing zone fails the statement, and nothing commits")
+    func writeRefusesItselfWithoutItsZone() throws {
+        let api = try APIFixture()
+        let acme = try api.createCustomer("acme")
+        let zoneID = try #require(try api.createZone("real.example", token: acme.token)["id"]?.intValue)
+        let db = try PostgresConnection(conninfo: api.conninfo)
+        defer { db.close() }
+        func change(_ zone: Int64, _ to: Int64) -> NewZoneChange {
+            NewZoneChange(zoneID: zone, serialFrom: to - 1, serialTo: to, tokenID: nil, kind: "rrsets", removedJSON: "[]", addedJSON: "[]")
+        }
+        let real = ZoneWrite(zoneID: zoneID, deleting: [], inserting: [], changes: [change(zoneID, 1_000)], serial: 1_000, recordCount: 2)
+        let missing = ZoneWrite(zoneID: 999_999, deleting: [], inserting: [], changes: [change(999_999, 7)], serial: 7, recordCount: 2)
+        let failure = #expect(throws: DatabaseError.self) {
+            try db.transaction { db in try ZoneChangeRepository.commit([real, missing], thenCommit: true, on: db) }
+        }
+        #expect(failure?.message.contains("did not find all of its 2 zone(s)") == true, "\(String(describing: failure))")
+        #expect(try api.databaseText("SELECT serial::text AS all FROM zones WHERE name = 'real.example.'") != "1000")
+        #expect(try api.databaseText("SELECT count(*)::text AS all FROM zone_changes WHERE serial_to = 1000") == "0")
+        // The same write without the missing zone commits.
+        try db.transaction { db in try ZoneChangeRepository.commit([real], thenCommit: true, on: db) }
+        #expect(try api.databaseText("SELECT serial::text AS all FROM zones WHERE name = 'real.example.'") == "1000")
+    }
 }
