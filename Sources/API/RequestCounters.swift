@@ -1,23 +1,31 @@
-import Synchronization
+import Foundation
 
 /// Requests this process answered, by method and status, for `/metrics`.
-final class RequestCounters: Sendable {
+///
+/// Every request passes through here, so the lock is an `NSLock` (a plain pthread mutex) rather
+/// than `Synchronization.Mutex`; see docs/architecture.md, "Locks on the request path".
+final class RequestCounters: @unchecked Sendable {
     struct Key: Hashable, Comparable {
         let method: String
         let status: Int
         static func < (left: Key, right: Key) -> Bool { (left.method, left.status) < (right.method, right.status) }
     }
 
-    private let counts = Mutex<[Key: Int]>([:])
+    private let lock = NSLock()
+    private var counts: [Key: Int] = [:]
     /// Methods outside this set are counted as "other", so a client cannot grow the table.
     private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     func record(method: String, status: Int) {
         let key = Key(method: Self.methods.contains(method) ? method : "other", status: status)
-        counts.withLock { $0[key, default: 0] += 1 }
+        lock.lock()
+        counts[key, default: 0] += 1
+        lock.unlock()
     }
 
     func snapshot() -> [(Key, Int)] {
-        counts.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        lock.lock()
+        defer { lock.unlock() }
+        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// Dispatches requests to handlers by method and path pattern.
 ///
@@ -6,7 +6,7 @@ import Synchronization
 /// A parameter matches one non-empty segment. When several routes match, the one with a literal
 /// at the leftmost place where they differ wins ("/v1/zones/export" beats "/v1/zones/{zone}").
 /// Paths match exactly: a trailing slash is a different path.
-public final class Router: Sendable {
+public final class Router: @unchecked Sendable {
     private enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
@@ -18,8 +18,11 @@ public final class Router: Sendable {
         let handler: @Sendable (HTTPRequest) -> HTTPResponse
     }
 
-    // Written only while routes are registered before serving; the lock keeps that honest.
-    private let routes = Mutex<[Route]>([])
+    // Written only while routes are registered before serving; the lock keeps that honest. An
+    // NSLock, not a Synchronization.Mutex: every request reads the routes (docs/architecture.md,
+    // "Locks on the request path").
+    private let lock = NSLock()
+    private var routes: [Route] = []
 
     public init() {}
 
@@ -31,14 +34,19 @@ public final class Router: Sendable {
             return .literal(piece)
         }
         let route = Route(method: method.uppercased(), segments: segments, handler: handler)
-        routes.withLock { $0.append(route) }
+        lock.lock()
+        routes.append(route)
+        lock.unlock()
     }
 
     /// Answers 404 for an unknown path and 405 (with `Allow`) for a known path and another
     /// method. HEAD is answered by the GET handler, without the body.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let segments = Self.requestSegments(request)
-        let candidates = routes.withLock { $0 }.compactMap { route in
+        lock.lock()
+        let all = routes
+        lock.unlock()
+        let candidates = all.compactMap { route in
             Self.match(route.segments, segments).map { (route, $0) }
         }
         guard !candidates.isEmpty else { return HTTPProblem.notFound(path: request.path).response }
