@@ -28,7 +28,7 @@ extension APIService {
         route("GET", "/v1/zones/{zone}/rrsets/{name}/{type}") { [pool] call in
             try pool.withConnection { db in
                 let zone = try Self.visibleZone(call, on: db)
-                let (owner, type) = try Self.rrsetPath(call, zone: zone)
+                let (owner, type) = try Self.rrsetPath(call, zone: zone.name)
                 guard let rrset = try Self.currentRRset(owner: owner, type: type, zone: zone, on: db) else {
                     throw Problems.notFound("the zone \(zone.name) has no \(type) records at \(owner)")
                 }
@@ -40,7 +40,7 @@ extension APIService {
 
         route("PUT", "/v1/zones/{zone}/rrsets/{name}/{type}") { [self] call in
             let body = try call.http.jsonBody()
-            return try commitChange(call) { zone in
+            return try commitChange(call) { (zone: DomainName) in
                 let (owner, type) = try Self.rrsetPath(call, zone: zone)
                 var fields = JSONFields(body)
                 let ttl = RRsetRequest.ttl(&fields)
@@ -58,7 +58,7 @@ extension APIService {
         }
 
         route("DELETE", "/v1/zones/{zone}/rrsets/{name}/{type}") { [self] call in
-            try commitChange(call) { zone in
+            try commitChange(call) { (zone: DomainName) in
                 let (owner, type) = try Self.rrsetPath(call, zone: zone)
                 return [RRsetOperation(action: .delete, owner: owner, type: type, ttl: nil, rdatas: [], pointer: "")]
             } respond: { _ in
@@ -68,7 +68,7 @@ extension APIService {
 
         route("PATCH", "/v1/zones/{zone}/rrsets") { [self] call in
             let body = try call.http.jsonBody()
-            return try commitChange(call) { zone in
+            return try commitChange(call) { (zone: DomainName) in
                 var fields = JSONFields(body)
                 let changes = fields.value("changes")
                 try fields.finish()
@@ -81,7 +81,7 @@ extension APIService {
                 var errors: [HTTPProblem.FieldError] = []
                 var operations: [RRsetOperation] = []
                 for (index, item) in items.enumerated() {
-                    if let operation = RRsetRequest.operation(item, pointer: "/changes/\(index)", zone: zone.name, errors: &errors) {
+                    if let operation = RRsetRequest.operation(item, pointer: "/changes/\(index)", zone: zone, errors: &errors) {
                         operations.append(operation)
                     }
                 }
@@ -139,10 +139,10 @@ extension APIService {
     }
 
     /// `{name}` and `{type}` of an RRset path.
-    static func rrsetPath(_ call: Call, zone: HostedZone) throws(HTTPProblem) -> (DomainName, RRType) {
+    static func rrsetPath(_ call: Call, zone: DomainName) throws(HTTPProblem) -> (DomainName, RRType) {
         let owner: DomainName
         let type: RRType
-        do throws(RuleMessage) { owner = try RRsetRequest.owner(call.parameter("name"), in: zone.name) } catch {
+        do throws(RuleMessage) { owner = try RRsetRequest.owner(call.parameter("name"), in: zone) } catch {
             throw Problems.badRequest("path segment {name}: \(error.message)")
         }
         do throws(RuleMessage) { type = try RRsetRequest.type(call.parameter("type")) } catch {

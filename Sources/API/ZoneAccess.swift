@@ -16,14 +16,14 @@ extension APIService {
     /// could have.
     enum ZoneReference {
         case id(Int64)
-        case name(String)
+        case name(DomainName)
         case none
 
         init(_ text: String) {
             if let id = Int64(text), id > 0 {
                 self = .id(id)
             } else if let name = try? DomainName(userInput: text) {
-                self = .name(name.description)
+                self = .name(name)
             } else {
                 self = .none
             }
@@ -34,7 +34,8 @@ extension APIService {
     static func zoneRow(_ call: Call, on db: PostgresConnection, lock: Bool) throws -> ZoneRow? {
         switch ZoneReference(call.parameter("zone")) {
         case .id(let id): return lock ? try ZoneRepository.lock(id: id, on: db) : try ZoneRepository.find(id: id, on: db)
-        case .name(let name): return lock ? try ZoneRepository.lock(name: name, on: db) : try ZoneRepository.find(name: name, on: db)
+        case .name(let name):
+            return lock ? try ZoneRepository.lock(name: name.description, on: db) : try ZoneRepository.find(name: name.description, on: db)
         case .none: return nil
         }
     }

@@ -14,6 +14,11 @@ struct ZoneChange {
     /// zone locked but must not read the database: the batch's earlier changes are not written
     /// yet when it runs.
     let operations: (HostedZone) throws -> [RRsetOperation]
+    /// The operations already read, in the caller's thread, for a change whose operations depend
+    /// only on the zone's name and that names its zone by name. The batch then knows what each
+    /// such change will look at before it locks, reads it in the lock's round trip, and its
+    /// leader (whose time every change of the batch waits for) does not parse the request.
+    let early: (zone: DomainName, operations: Result<[RRsetOperation], any Error>)?
     /// The answer, once the change is applied; sent only after the COMMIT.
     let respond: (ZoneEditor.Outcome) -> HTTPResponse
 }
@@ -25,7 +30,23 @@ extension APIService {
     func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
                       operations: @escaping (HostedZone) throws -> [RRsetOperation],
                       respond: @escaping (ZoneEditor.Outcome) -> HTTPResponse) throws -> HTTPResponse {
-        let change = ZoneChange(call: call, kind: kind, replaceAll: replaceAll, operations: operations, respond: respond)
+        try commit(ZoneChange(call: call, kind: kind, replaceAll: replaceAll, operations: operations, early: nil, respond: respond))
+    }
+
+    /// `commitChange` for operations that depend only on the zone's name (RRset routes): when
+    /// the path names the zone by name, they are read here, before the change queues.
+    func commitChange(_ call: Call, operationsIn: @escaping (DomainName) throws -> [RRsetOperation],
+                      respond: @escaping (ZoneEditor.Outcome) -> HTTPResponse) throws -> HTTPResponse {
+        var early: (zone: DomainName, operations: Result<[RRsetOperation], any Error>)?
+        if case .name(let name) = ZoneReference(call.parameter("zone")) {
+            early = (name, Result { try operationsIn(name) })
+        }
+        return try commit(ZoneChange(call: call, kind: "rrsets", replaceAll: false, operations: { try operationsIn($0.name) },
+                                     early: early, respond: respond))
+    }
+
+    private func commit(_ change: ZoneChange) throws -> HTTPResponse {
+        let (call, kind, replaceAll) = (change.call, change.kind, change.replaceAll)
         if replaceAll || kind == "import" {
             return try Self.commitZoneChanges([change], pool: pool)[0].get()
         }
@@ -85,15 +106,29 @@ extension APIService {
         for reference in references {
             switch reference {
             case .id(let id): ids.insert(id)
-            case .name(let name): names.insert(name)
+            case .name(let name): names.insert(name.description)
             case .none: break
             }
         }
+        // What the changes read before the lock will look at, read right after the lock in the
+        // same round trip.
+        var earlyOwners: [DomainName: Set<DomainName>] = [:]
+        for change in changes where !change.replaceAll {
+            guard let early = change.early, case .success(let operations) = early.operations else { continue }
+            earlyOwners[early.zone, default: []].formUnion(ZoneEditor.neighbourhood(of: operations.map(\.owner), apex: early.zone))
+        }
+        let earlyRead = earlyOwners.isEmpty ? nil : RecordRepository.recordsStatement(
+            atOwnersOf: earlyOwners.flatMap { zone, owners in owners.map { (zone.description, $0.ownerKey) } })
         var byID: [Int64: (zone: ZoneRow, account: AccountRow?)] = [:]
         var idByName: [String: Int64] = [:]
         var busyIDs: Set<Int64> = []
+        var earlyRecords: [Int64: [RecordRow]] = [:]
         if !ids.isEmpty || !names.isEmpty {
-            let found = try ZoneRepository.lockWithAccounts(ids: ids.sorted(), names: names.sorted(), skipLocked: !waitForLocks, on: db)
+            let found = try ZoneRepository.lockWithAccounts(ids: ids.sorted(), names: names.sorted(), skipLocked: !waitForLocks,
+                                                            then: earlyRead, on: db)
+            if let read = found.then {
+                for (zoneID, row) in try RecordRepository.zoneRecords(read) { earlyRecords[zoneID, default: []].append(row) }
+            }
             for locked in found.locked {
                 byID[locked.zone.id] = locked
                 idByName[locked.zone.name] = locked.zone.id
@@ -112,7 +147,7 @@ extension APIService {
                 var id: Int64?
                 switch references[index] {
                 case .id(let given): id = given
-                case .name(let name): id = idByName[name]
+                case .name(let name): id = idByName[name.description]
                 case .none: id = nil
                 }
                 if let id, busyIDs.contains(id) {
@@ -122,7 +157,12 @@ extension APIService {
                 let row = id.flatMap { byID[$0]?.zone }
                 let zone = try visibleZone(change.call, row: row)
                 try checkIfMatch(change.call, zone: zone)
-                let operations = try change.operations(zone)
+                let operations: [RRsetOperation]
+                if let early = change.early, early.zone == zone.name {
+                    operations = try early.operations.get()
+                } else {
+                    operations = try change.operations(zone)
+                }
                 if editors[zone.id] == nil {
                     var account = byID[zone.id]?.account
                     if account == nil { account = try AccountRepository.find(id: zone.row.accountID, on: db) }
@@ -130,6 +170,9 @@ extension APIService {
                         throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
                     }
                     editors[zone.id] = ZoneEditor(db: db, zone: zone, account: account)
+                    if let owners = earlyOwners[zone.name] {
+                        editors[zone.id]!.absorb(try StoredData.rrsets(earlyRecords[zone.id] ?? []), loaded: owners)
+                    }
                 }
                 planned.append((index, zone.id, operations))
             } catch let problem as HTTPProblem {

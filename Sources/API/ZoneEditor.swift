@@ -46,14 +46,20 @@ struct ZoneEditor {
     /// them). A batch reads them for all its changes, and all its zones, in one round trip
     /// (`absorb`).
     func unloadedOwners(_ touched: some Sequence<DomainName>) -> Set<DomainName> {
+        records.missing(Self.neighbourhood(of: touched, apex: zone.name))
+    }
+
+    /// The owners `touched` and the names between them and `apex`: what a change of the zone
+    /// at `apex` looks at (a delegation on the way up would hide the touched names).
+    static func neighbourhood(of touched: some Sequence<DomainName>, apex: DomainName) -> Set<DomainName> {
         var owners: Set<DomainName> = []
         for owner in touched where owners.insert(owner).inserted {
             var name = owner.parent
-            while let current = name, current != zone.name, current.isAtOrBelow(zone.name), owners.insert(current).inserted {
+            while let current = name, current != apex, current.isAtOrBelow(apex), owners.insert(current).inserted {
                 name = current.parent
             }
         }
-        return records.missing(owners)
+        return owners
     }
 
     /// Takes `rrsets` as everything stored at `owners` (from `unloadedOwners`).

@@ -51,10 +51,12 @@ public struct ZoneRRsetKey: Sendable, Hashable {
 public enum RecordRepository {
     static let columns = "owner, owner_key, type, ttl, rdata"
 
-    /// The records of zone `k.z` at the owner key `k.hex`: an index probe per owner whatever the
-    /// statistics say (OFFSET 0 keeps the planner from merging it into a scan of the whole
+    /// The records of zone `zoneID` at the owner key `k.hex`: an index probe per owner whatever
+    /// the statistics say (OFFSET 0 keeps the planner from merging it into a scan of the whole
     /// zone, which it chose while the zone's rows were newer than its statistics).
-    static let probe = "SELECT \(columns) FROM records WHERE zone_id = k.z::bigint AND owner_key = decode(k.hex, 'hex') OFFSET 0"
+    static func probe(zoneID: String) -> String {
+        "SELECT \(columns) FROM records WHERE zone_id = \(zoneID) AND owner_key = decode(k.hex, 'hex') OFFSET 0"
+    }
 
     /// Every record at the given owners of the given zones, in one round trip.
     public static func records(at owners: [ZoneOwnerKey], on db: PostgresConnection) throws -> [(zoneID: Int64, row: RecordRow)] {
@@ -64,12 +66,33 @@ public enum RecordRepository {
             """
             SELECT k.z::bigint AS zone_id, r.owner, r.owner_key, r.type, r.ttl, r.rdata
             FROM unnest(string_to_array($1, ','), string_to_array($2, E'\\n')) AS k(z, hex),
-                 LATERAL (\(probe)) r
+                 LATERAL (\(probe(zoneID: "k.z::bigint"))) r
             ORDER BY 1, r.owner_key, r.type, r.rdata
             """,
             [.text(unique.map { String($0.zoneID) }.joined(separator: ",")),
              .text(unique.map { hex($0.ownerKey) }.joined(separator: "\n"))])
-        return try result.rows.map { (try $0.int("zone_id"), try recordRow(from: $0)) }
+        return try zoneRecords(result)
+    }
+
+    /// The statement reading every record at the given owners of the zones with the given
+    /// names (as stored: lower case, trailing dot), for `zoneRecords`. Meant to go in the same
+    /// round trip as the statement that locks those zones, after it: it then reads what the
+    /// lock waited for.
+    public static func recordsStatement(atOwnersOf owners: [(zone: String, ownerKey: [UInt8])]) -> PostgresStatement {
+        PostgresStatement(
+            """
+            SELECT z.id AS zone_id, r.owner, r.owner_key, r.type, r.ttl, r.rdata
+            FROM unnest(string_to_array($1, E'\\n'), string_to_array($2, E'\\n')) AS k(name, hex)
+                 JOIN zones z ON z.name = k.name,
+                 LATERAL (\(probe(zoneID: "z.id"))) r
+            ORDER BY 1, r.owner_key, r.type, r.rdata
+            """,
+            [.text(owners.map(\.zone).joined(separator: "\n")), .text(owners.map { hex($0.ownerKey) }.joined(separator: "\n"))])
+    }
+
+    /// The rows of `records(at:)` or `recordsStatement`, with their zones.
+    public static func zoneRecords(_ result: PostgresResult) throws -> [(zoneID: Int64, row: RecordRow)] {
+        try result.rows.map { (try $0.int("zone_id"), try recordRow(from: $0)) }
     }
 
     /// Every record at the given owners of one zone.

@@ -131,27 +131,33 @@ public enum ZoneRepository {
     /// transactions locking overlapping sets of zones wait for each other but never deadlock.
     /// With `skipLocked`, zones another transaction holds are not waited for: they come back in
     /// `busy`, read but not locked (one more round trip, only then).
-    public static func lockWithAccounts(ids: [Int64], names: [String], skipLocked: Bool = false, on db: PostgresConnection) throws
-        -> (locked: [(zone: ZoneRow, account: AccountRow?)], busy: [ZoneRow]) {
+    ///
+    /// `then` runs in the same round trip, after the lock (so it sees what the lock waited
+    /// for); its result comes back as `then`.
+    public static func lockWithAccounts(ids: [Int64], names: [String], skipLocked: Bool = false, then: PostgresStatement? = nil,
+                                        on db: PostgresConnection) throws
+        -> (locked: [(zone: ZoneRow, account: AccountRow?)], busy: [ZoneRow], then: PostgresResult?) {
         let parameters: [PostgresParameter] = [.text(ids.map(String.init).joined(separator: ",")), .text(names.joined(separator: "\n"))]
         let named = "id = ANY(string_to_array($1, ',')::bigint[]) OR name = ANY(string_to_array($2, E'\\n'))"
-        let result = try db.query(
+        let results = try db.queries([PostgresStatement(
             """
             SELECT z.*, \(AccountRepository.prefixedColumns(table: "a", prefix: "account_row_"))
             FROM (SELECT \(columns) FROM zones WHERE \(named) ORDER BY id FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")) z
             LEFT JOIN accounts a ON a.id = z.account_id
             """,
-            parameters)
+            parameters)] + (then.map { [$0] } ?? []))
+        let result = results[0]
         let locked = try result.rows.map { row in
             let account = row["account_row_id"] == nil ? nil : try AccountRepository.account(from: row, prefix: "account_row_")
             return (zone: try zoneRow(from: row), account: account)
         }
         let lockedIDs = Set(locked.map(\.zone.id))
         let lockedNames = Set(locked.map(\.zone.name))
-        guard skipLocked, !Set(ids).isSubset(of: lockedIDs) || !Set(names).isSubset(of: lockedNames) else { return (locked, []) }
+        let thenResult = then == nil ? nil : results[1]
+        guard skipLocked, !Set(ids).isSubset(of: lockedIDs) || !Set(names).isSubset(of: lockedNames) else { return (locked, [], thenResult) }
         let busy = try db.query("SELECT \(columns) FROM zones WHERE \(named)", parameters).rows
             .map(zoneRow(from:)).filter { !lockedIDs.contains($0.id) }
-        return (locked, busy)
+        return (locked, busy, thenResult)
     }
 
     /// Zones in byte order of their names (collation "C": the same on every database locale,
