@@ -20,15 +20,24 @@ struct TokenSecret: Sendable {
                            secret: base64URL(secretBytes))
     }
 
-    /// Parses a presented token; nil for anything not of our shape (answered 401 like an unknown token).
+    /// Parses a presented token; nil for anything not of our shape (answered 401 like an unknown
+    /// token). Every request does this, so it works on the UTF-8 bytes: `zct_`, 16 hex digits,
+    /// `_`, 43 base64url characters.
     init?(presented: String) {
-        guard presented.hasPrefix(Self.prefix) else { return nil }
-        let rest = presented.dropFirst(Self.prefix.count)
-        let parts = rest.split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 16, parts[0].allSatisfy(\.isHexDigit),
-              parts[1].count == 43, parts[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-        else { return nil }
-        self.init(id: parts[0].lowercased(), secret: String(parts[1]))
+        let bytes = Array(presented.utf8)
+        let prefix = Array(Self.prefix.utf8)
+        let idStart = prefix.count, secretStart = prefix.count + 17
+        guard bytes.count == secretStart + 43, bytes.starts(with: prefix), bytes[idStart + 16] == UInt8(ascii: "_") else { return nil }
+        let id = bytes[idStart..<idStart + 16], secret = bytes[secretStart...]
+        func isHex(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+        }
+        func isBase64URL(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+        guard id.allSatisfy(isHex), secret.allSatisfy(isBase64URL) else { return nil }
+        self.init(id: String(decoding: id, as: UTF8.self).lowercased(), secret: String(decoding: secret, as: UTF8.self))
     }
 
     private init(id: String, secret: String) {

@@ -79,7 +79,8 @@ public enum ZoneChangeRepository {
     /// RRsets go, then one statement inserts the new records, moves each zone to its last
     /// change's serial and record count, appends one journal entry per change, in order, and
     /// wakes listeners once per entry (`zone_changed`, payload "zone_id serial", as `append`
-    /// does), all taking effect when the transaction commits. Each zone as it now is, by id.
+    /// does), all taking effect when the transaction commits. Each zone as it now is, by id
+    /// (none with `thenCommit`: the caller is done with the transaction).
     ///
     /// With `thenCommit`, the transaction's COMMIT goes in the same round trip
     /// (`PostgresConnection.commit(after:)`), for a caller that has nothing left to do in it. So
@@ -160,6 +161,7 @@ public enum ZoneChangeRepository {
                    .text("[" + changes.map(\.addedJSON).joined(separator: ",") + "]"),
                    .int(Int64(writes.count)), .int(Int64(changes.count))]))
         let results = thenCommit ? try db.commit(after: statements) : try db.queries(statements)
+        guard !thenCommit else { return [:] }
         var rows: [Int64: ZoneRow] = [:]
         for row in results[results.count - 1].rows {
             let zone = try ZoneRepository.zoneRow(from: row)

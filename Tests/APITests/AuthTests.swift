@@ -29,6 +29,30 @@ struct AuthTests {
         #expect(try api.client.send("GET", "/v1/accounts", headers: ["Authorization": "Bearer " + secret]).status == 200)
     }
 
+    @Test("a token is read by its exact shape: spaces around it and an upper-case id are fine, anything else is 401")
+    func tokenShape() throws {
+        let api = try APIFixture()
+        let token = try api.createToken(accountID: nil)
+        let id = token.dropFirst(4).prefix(16), secret = token.suffix(43)
+        func status(_ header: String) throws -> Int {
+            try api.client.send("GET", "/v1/accounts", headers: ["Authorization": header]).status
+        }
+        #expect(try status("Bearer \t " + token + " \t") == 200)
+        #expect(try status("bearer zct_\(id.uppercased())_\(secret)") == 200)
+        let altered = [
+            "zct_\(id)_\(secret.dropLast())",                          // secret one short
+            "zct_\(id)_\(secret)A",                                    // one long
+            "zct_\(id)_\(secret.dropLast())+",                         // not base64url
+            "zct_\(id.dropLast())g_\(secret)",                         // id not hex
+            "zct_\(id.dropLast())\u{FF10}_\(secret.dropLast(2))",      // a fullwidth digit (3 bytes) in the id
+            "zct-\(id)_\(secret)",                                     // prefix
+            "zct_\(id)-\(secret)",                                     // separator
+        ]
+        for presented in altered {
+            #expect(try status("Bearer " + presented) == 401, "\(presented)")
+        }
+    }
+
     @Test("the secret is stored nowhere in the database, only its SHA-256")
     func secretNotStored() throws {
         let api = try APIFixture()
