@@ -9,7 +9,7 @@ public final class APIService: Sendable {
     let router = Router()
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
-    let zoneCommits: ZoneCommitQueue<ZoneChange>
+    let zoneCommits: ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>
     /// How many batches of changes may run at once (`ZoneCommitQueue` lanes). Changes of one zone
     /// (as named) always wait in the same lane, so they share transactions. One lane measured
     /// best on two cores (bench/api): the fewer lanes, the larger each batch.

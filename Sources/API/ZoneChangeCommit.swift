@@ -19,7 +19,8 @@ struct ZoneChange {
     /// such change will look at before it locks, reads it in the lock's round trip, and its
     /// leader (whose time every change of the batch waits for) does not parse the request.
     let early: (zone: DomainName, operations: Result<[RRsetOperation], any Error>)?
-    /// The answer, once the change is applied; sent only after the COMMIT.
+    /// The answer, once the change is committed. Built in the caller's thread, not by the
+    /// batch's leader, whom the next batch waits for.
     let respond: (ZoneEditor.Outcome) -> HTTPResponse
 }
 
@@ -46,6 +47,13 @@ extension APIService {
     }
 
     private func commit(_ change: ZoneChange) throws -> HTTPResponse {
+        let outcome = try committed(change)
+        var response = change.respond(outcome)
+        response.headers.set("ETag", outcome.zone.etag)
+        return response
+    }
+
+    private func committed(_ change: ZoneChange) throws -> ZoneEditor.Outcome {
         let (call, kind, replaceAll) = (change.call, change.kind, change.replaceAll)
         if replaceAll || kind == "import" {
             return try Self.commitZoneChanges([change], pool: pool)[0].get()
@@ -85,7 +93,7 @@ extension APIService {
     /// Without `waitForLocks`, a zone another transaction holds is not waited for: its changes
     /// fail with `ZoneLockedElsewhere`, for their callers to commit alone.
     static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool,
-                                  waitForLocks: Bool = false) -> [Result<HTTPResponse, any Error>] {
+                                  waitForLocks: Bool = false) -> [Result<ZoneEditor.Outcome, any Error>] {
         do {
             return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
@@ -99,7 +107,7 @@ extension APIService {
 
     /// The body of `commitZoneChanges`, inside its transaction.
     private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool,
-                                      on db: PostgresConnection) throws -> [Result<HTTPResponse, any Error>] {
+                                      on db: PostgresConnection) throws -> [Result<ZoneEditor.Outcome, any Error>] {
         let references = changes.map { ZoneReference($0.call.parameter("zone")) }
         var ids: Set<Int64> = []
         var names: Set<String> = []
@@ -139,7 +147,7 @@ extension APIService {
             }
         }
 
-        var results = [Result<HTTPResponse, any Error>?](repeating: nil, count: changes.count)
+        var results = [Result<ZoneEditor.Outcome, any Error>?](repeating: nil, count: changes.count)
         var planned: [(index: Int, zoneID: Int64, operations: [RRsetOperation])] = []
         var editors: [Int64: ZoneEditor] = [:]
         for (index, change) in changes.enumerated() {
@@ -219,11 +227,7 @@ extension APIService {
         // The write and the COMMIT in one round trip. From here on nothing may throw: the
         // changes are committed, and an error would send them round again one by one.
         if !writes.isEmpty { try ZoneChangeRepository.commit(writes, thenCommit: true, on: db) }
-        for (index, outcome) in outcomes {
-            var response = changes[index].respond(outcome)
-            response.headers.set("ETag", outcome.zone.etag)
-            results[index] = .success(response)
-        }
+        for (index, outcome) in outcomes { results[index] = .success(outcome) }
         return results.map { $0! }
     }
 }

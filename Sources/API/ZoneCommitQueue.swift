@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import HTTPServer
 
 /// Group commit of zone changes within this process.
 ///
@@ -20,15 +19,15 @@ import HTTPServer
 ///
 /// Callers that wait hold no database connection; only the leader does. When the leader's
 /// batch is done, the first change that queued meanwhile leads the lane's next batch.
-final class ZoneCommitQueue<Change>: @unchecked Sendable {
+final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
     /// Commits changes together; one result per change, in order.
-    typealias CommitBatch = ([Change]) -> [Result<HTTPResponse, any Error>]
+    typealias CommitBatch = ([Change]) -> [Result<Answer, any Error>]
 
     /// One caller's change; its fields are handed between threads under `lock` or across
     /// `wake`, never touched by two threads at once.
     private final class Job: @unchecked Sendable {
         var change: Change?
-        var result: Result<HTTPResponse, any Error>?
+        var result: Result<Answer, any Error>?
         var leads = false
         let wake = DispatchSemaphore(value: 0)
         init(_ change: Change) { self.change = change }
@@ -65,7 +64,7 @@ final class ZoneCommitQueue<Change>: @unchecked Sendable {
     /// Commits `change` together with other changes queued in `lane`, and returns its answer (or
     /// throws its error) once that transaction committed. The commit may run on another thread,
     /// while this one waits.
-    func submit(lane: Int, _ change: Change) throws -> HTTPResponse {
+    func submit(lane: Int, _ change: Change) throws -> Answer {
         let job = Job(change)
         lock.lock()
         if waiting[lane] != nil {
