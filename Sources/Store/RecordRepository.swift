@@ -165,11 +165,11 @@ public enum RecordRepository {
             planEachCall: true)
     }
 
-    /// The statements inserting `records` into the zone, in slices so no single parameter grows
-    /// without bound (large imports; a batch's usual rows travel inside `ZoneChangeRepository.commit`).
-    static func insertStatements(zoneID: Int64, _ records: [RecordRow]) -> [PostgresStatement] {
-        stride(from: 0, to: records.count, by: insertSlice).map { start in
-            PostgresStatement(
+    /// Inserts `records` into the zone, in slices so no single parameter grows without bound
+    /// (large imports; a batch's usual rows travel inside `ZoneChangeRepository.commit`).
+    static func insert(zoneID: Int64, _ records: [RecordRow], on db: PostgresConnection) throws {
+        for start in stride(from: 0, to: records.count, by: insertSlice) {
+            try db.query(
                 """
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
                 SELECT $1, o, decode(substr(k, 2), 'hex'), t::int, l::int, decode(substr(r, 2), 'hex')

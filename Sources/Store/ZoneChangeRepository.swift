@@ -104,14 +104,17 @@ public enum ZoneChangeRepository {
         var statements: [PostgresStatement] = []
         let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
         if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
+        let large = writes.filter { $0.inserting.count > RecordRepository.insertSlice }
+        if !large.isEmpty {
+            // Large imports: the delete first, then one slice at a time, so that only one
+            // slice's parameters are in memory at once.
+            if !statements.isEmpty { _ = try db.queries(statements) }
+            statements = []
+            for write in large { try RecordRepository.insert(zoneID: write.zoneID, write.inserting, on: db) }
+        }
         var inline: [(zoneID: Int64, row: RecordRow)] = []
-        for write in writes {
-            if write.inserting.count > RecordRepository.insertSlice {
-                // Large imports keep their sliced inserts.
-                statements += RecordRepository.insertStatements(zoneID: write.zoneID, write.inserting)
-            } else {
-                inline += write.inserting.map { (write.zoneID, $0) }
-            }
+        for write in writes where write.inserting.count <= RecordRepository.insertSlice {
+            inline += write.inserting.map { (write.zoneID, $0) }
         }
         // Rows, zones and entries travel as comma- or newline-joined columns ("-" for NULL:
         // string_to_array drops a lone empty string) and two text arrays of JSON, matched up by
