@@ -6,6 +6,8 @@ import ZoneData
 /// One change of a zone as a route asks for it, before the zone is locked.
 struct ZoneChange {
     let call: APIService.Call
+    /// The path's `{zone}`, parsed once.
+    let reference: APIService.ZoneReference
     /// The journal's name for it ("rrsets", "import").
     let kind: String
     /// Every RRset the operations do not mention goes (an import in replace mode).
@@ -31,19 +33,21 @@ extension APIService {
     func commitChange(_ call: Call, kind: String = "rrsets", replaceAll: Bool = false,
                       operations: @escaping (HostedZone) throws -> [RRsetOperation],
                       respond: @escaping (ZoneEditor.Outcome) -> HTTPResponse) throws -> HTTPResponse {
-        try commit(ZoneChange(call: call, kind: kind, replaceAll: replaceAll, operations: operations, early: nil, respond: respond))
+        try commit(ZoneChange(call: call, reference: ZoneReference(call.parameter("zone")), kind: kind, replaceAll: replaceAll,
+                              operations: operations, early: nil, respond: respond))
     }
 
     /// `commitChange` for operations that depend only on the zone's name (RRset routes): when
     /// the path names the zone by name, they are read here, before the change queues.
     func commitChange(_ call: Call, operationsIn: @escaping (DomainName) throws -> [RRsetOperation],
                       respond: @escaping (ZoneEditor.Outcome) -> HTTPResponse) throws -> HTTPResponse {
+        let reference = ZoneReference(call.parameter("zone"))
         var early: (zone: DomainName, operations: Result<[RRsetOperation], any Error>)?
-        if case .name(let name) = ZoneReference(call.parameter("zone")) {
+        if case .name(let name) = reference {
             early = (name, Result { try operationsIn(name) })
         }
-        return try commit(ZoneChange(call: call, kind: "rrsets", replaceAll: false, operations: { try operationsIn($0.name) },
-                                     early: early, respond: respond))
+        return try commit(ZoneChange(call: call, reference: reference, kind: "rrsets", replaceAll: false,
+                                     operations: { try operationsIn($0.name) }, early: early, respond: respond))
     }
 
     private func commit(_ change: ZoneChange) throws -> HTTPResponse {
@@ -108,7 +112,7 @@ extension APIService {
     /// The body of `commitZoneChanges`, inside its transaction.
     private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool,
                                       on db: PostgresConnection) throws -> [Result<ZoneEditor.Outcome, any Error>] {
-        let references = changes.map { ZoneReference($0.call.parameter("zone")) }
+        let references = changes.map(\.reference)
         var ids: Set<Int64> = []
         var names: Set<String> = []
         for reference in references {
