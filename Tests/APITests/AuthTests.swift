@@ -88,16 +88,6 @@ struct AuthTests {
         #expect(try api.client.send("GET", "/v1/tokens/\(id)", token: api.operatorToken).status == 404)
     }
 
-    @Test("deleting an account refuses its tokens at once, though they were just used")
-    func accountDeletionRevokes() throws {
-        let api = try APIFixture()
-        let account = try api.createAccount("gone")
-        let token = try api.createToken(accountID: account)
-        #expect(try api.client.send("GET", "/v1/accounts/\(account)", token: token).status == 200)
-        #expect(try api.client.send("DELETE", "/v1/accounts/\(account)", token: api.operatorToken).status == 204)
-        #expect(try api.client.send("GET", "/v1/tokens", token: token).status == 401)
-    }
-
     @Test("a token deleted behind the service's back is refused once the token cache's lifetime has passed")
     func tokenCacheLifetime() throws {
         let api = try APIFixture(tokenCacheSeconds: 0.3)
