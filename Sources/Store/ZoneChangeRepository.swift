@@ -85,7 +85,8 @@ public enum ZoneChangeRepository {
     /// With `thenCommit`, the transaction's COMMIT goes in the same round trip
     /// (`PostgresConnection.commit(after:)`), for a caller that has nothing left to do in it. So
     /// the statement checks itself: it fails, and nothing commits, when a zone is missing or a
-    /// journal entry was not written.
+    /// journal entry was not written. Nor does it format the zones' rows for an answer nobody
+    /// reads.
     ///
     /// The notifications are part of the transaction. A transaction that notifies holds
     /// PostgreSQL's notify lock from its commit until its WAL flush ends, so notifying commits go
@@ -130,7 +131,7 @@ public enum ZoneChangeRepository {
                 UPDATE zones SET serial = u.s::bigint, record_count = u.c::bigint, updated_at = now()
                 FROM unnest(string_to_array($7, ','), string_to_array($8, ','), string_to_array($9, ',')) AS u(i, s, c)
                 WHERE zones.id = u.i::bigint
-                RETURNING \(ZoneRepository.columns)
+                RETURNING \(thenCommit ? "id" : ZoneRepository.columns)
             ), entry AS (
                 INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
                 SELECT e.z::bigint, NULLIF(e.f, '-')::bigint, e.t::bigint, NULLIF(e.k, '-'), e.kind, e.r::jsonb, e.a::jsonb
