@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Where a batch of zone changes spends its time on the database side, under bench/api's load (b):
+# changes spread over 16 zones by 16 connections. Prints the change rate, the mean batch size,
+# PostgreSQL's mean execution time per call of the statements that took longest
+# (pg_stat_statements), the WAL flushes and their mean duration (pg_stat_wal with
+# track_wal_io_timing), and the CPU time per change of zonectl and of PostgreSQL. The figures in
+# docs/architecture.md, "Where a batch's time goes", came from this kind of run. Writes no docs.
+#
+# Environment:
+#   ZONECTL      zonectl binary (default <repo>/.build/release/zonectl; build it first)
+#   DURATION     seconds of measured load (10), after 3 s of warm-up on another zone
+#   CONNECTIONS  wrk connections (16)
+#   PG_SETTINGS  extra PostgreSQL settings, e.g. "-c synchronous_commit=off" to see what the
+#                WAL flush costs (never what bench/api measures)
+# Needs root (runuser for PostgreSQL) and wrk. Only 127.0.0.1 and kernel-chosen ports are used.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+zonectl="${ZONECTL:-$repo/.build/release/zonectl}"
+duration="${DURATION:-10}"
+connections="${CONNECTIONS:-16}"
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+[[ -x "$zonectl" ]] || { echo "no zonectl binary at $zonectl (swift build -c release --product zonectl)" >&2; exit 1; }
+
+work="$(mktemp -d)"
+chmod 755 "$work"
+mkdir "$work/pg"
+chown postgres "$work/pg"
+zpid=""
+cleanup() {
+    [[ -n "$zpid" ]] && { kill "$zpid" 2>/dev/null; wait "$zpid" 2>/dev/null || true; }
+    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+pg_port="$(free_port)"
+api_port="$(free_port)"
+runuser -u postgres -- "$pg_bin/initdb" -D "$work/pg" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -w -l "$work/pg/server.log" \
+    -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements \
+        -c track_wal_io_timing=on ${PG_SETTINGS:-}" start >/dev/null
+runuser -u postgres -- "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres zonectl
+sql() { runuser -u postgres -- "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d zonectl -qAt -F ' ' -c "$1"; }
+sql "CREATE EXTENSION pg_stat_statements"
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/zonectl"
+(cd "$repo" && "$zonectl" migrate >/dev/null)
+"$zonectl" serve --host 127.0.0.1 --port "$api_port" --dns-port 0 --rate-limit 0 >"$work/zonectl.log" 2>&1 &
+zpid=$!
+url="http://127.0.0.1:$api_port"
+for _ in $(seq 100); do curl -s -o /dev/null "$url/v1/health" && break; sleep 0.1; done
+token="$(cd "$repo" && "$zonectl" token create --operator --description batch-costs)"
+api() { curl -sSf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+account="$(api -d '{"name": "bench", "max_zones": 100, "max_records_per_zone": 10000000}' "$url/v1/accounts" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+zones=""
+for zone in warm $(seq -f 'm%g' 0 15); do
+    api -d "{\"name\": \"$zone.bench.example\", \"account_id\": $account}" "$url/v1/zones" >/dev/null
+    [[ $zone == warm ]] || zones="$zones,$zone.bench.example"
+done
+zones="${zones#,}"
+
+load() { # ZONES SECONDS → wrk's RESULT line
+    MODE=change SYSTEM=zonectl ZONES="$1" TOKEN="$token" \
+        wrk -t2 -c"$connections" -d"${2}s" -s "$repo/bench/api/load.lua" "$url" | grep '^RESULT'
+}
+echo "warm-up: $(load warm.bench.example 3)"
+# As bench/api does before each measured run: plans and statistics from a filled table.
+sql "VACUUM ANALYZE"
+sql "SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')" >/dev/null
+
+cpu_ticks() { # zonectl's, then all of PostgreSQL's processes'
+    awk '{print $14 + $15}' "/proc/$zpid/stat"
+    local total=0 pid
+    for pid in $(pgrep -u postgres -x postgres); do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+read -r -d '' z0 p0 < <(cpu_ticks; printf '\0') || true
+result="$(load "$zones" "$duration")"
+read -r -d '' z1 p1 < <(cpu_ticks; printf '\0') || true
+echo "measured: $result"
+
+changes="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$result")"
+batches="$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'WITH added AS%'")"
+hz="$(getconf CLK_TCK)"
+echo "changes: $changes in ${duration}s ($((changes / duration))/s); batches: $batches" \
+    "($(python3 -c "print(round($changes / max($batches, 1), 1))") changes each)"
+echo "CPU per change: zonectl $(( (z1 - z0) * 1000000 / hz / changes )) µs, PostgreSQL $(( (p1 - p0) * 1000000 / hz / changes )) µs"
+echo "WAL: $(sql "SELECT wal_sync || ' flushes, ' || round((wal_sync_time / greatest(wal_sync, 1))::numeric, 3) || ' ms each on average, '
+    || round(wal_bytes / greatest($changes, 1)) || ' bytes per change' FROM pg_stat_wal")"
+echo "statements (PostgreSQL's execution time per call, longest in total first):"
+sql "SELECT lpad(calls::text, 7), lpad(round((total_exec_time / calls)::numeric, 3)::text, 7) || ' ms',
+            left(regexp_replace(query, '\s+', ' ', 'g'), 70)
+     FROM pg_stat_statements WHERE calls > 0 ORDER BY total_exec_time DESC LIMIT 6"
