@@ -258,13 +258,7 @@ public final class PostgresConnection: @unchecked Sendable {
             for case let result? in raw {
                 switch Self.interpret(result, connection: connection) {
                 case .success(let read): results.append(read)
-                case .failure(let error):
-                    guard PQstatus(connection) == CONNECTION_OK || error.kind == .unavailable else {
-                        return .failure(DatabaseError(
-                            kind: .unavailable, sqlState: error.sqlState, message: error.message, detail: error.detail,
-                            constraint: error.constraint, hint: error.hint, table: error.table, column: error.column))
-                    }
-                    return .failure(error)
+                case .failure(let error): return .failure(error)
                 }
             }
             return .success(results)
@@ -560,15 +554,7 @@ public final class PostgresConnection: @unchecked Sendable {
                         message: Self.errorMessage(connection, fallback: "could not send the command to PostgreSQL")))
             }
             defer { PQclear(result) }
-            let outcome = Self.interpret(result, connection: connection)
-            // A connection that failed is useless even if the error looked statement-level.
-            if case .failure(let error) = outcome, PQstatus(connection) != CONNECTION_OK, error.kind != .unavailable {
-                return .failure(
-                    DatabaseError(
-                        kind: .unavailable, sqlState: error.sqlState, message: error.message, detail: error.detail,
-                        constraint: error.constraint, hint: error.hint, table: error.table, column: error.column))
-            }
-            return outcome
+            return Self.interpret(result, connection: connection)
         }
         switch outcome {
         case .success(let result):
@@ -580,12 +566,17 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// A result as rows, or as an error; `.unavailable` whenever the connection itself failed,
+    /// even if the error looked statement-level (`error(from:connection:)`), as such a connection
+    /// is useless.
     private static func interpret(_ result: OpaquePointer, connection: OpaquePointer) -> Result<PostgresResult, DatabaseError> {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
             return .success(read(result))
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
-            return .failure(DatabaseError(kind: .query, message: "COPY is not supported through this connection"))
+            return .failure(DatabaseError(
+                kind: PQstatus(connection) == CONNECTION_OK ? .query : .unavailable,
+                message: "COPY is not supported through this connection"))
         default:
             return .failure(error(from: result, connection: connection))
         }
