@@ -25,19 +25,19 @@ final class RateLimiter: @unchecked Sendable {
 
     /// nil when the request may go ahead, else the seconds until it could.
     func delay(for key: String, now: Double = Date().timeIntervalSinceReferenceDate) -> Double? {
-        lock.lock()
-        defer { lock.unlock() }
-        var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
-        bucket.tokens = min(burst, bucket.tokens + max(0, now - bucket.updated) * perSecond)
-        bucket.updated = now
-        defer {
-            buckets[key] = bucket
-            if buckets.count > Self.maximumBuckets {
-                buckets = buckets.filter { $0.value.tokens + (now - $0.value.updated) * perSecond < burst }
+        lock.withLock {
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
+            bucket.tokens = min(burst, bucket.tokens + max(0, now - bucket.updated) * perSecond)
+            bucket.updated = now
+            defer {
+                buckets[key] = bucket
+                if buckets.count > Self.maximumBuckets {
+                    buckets = buckets.filter { $0.value.tokens + (now - $0.value.updated) * perSecond < burst }
+                }
             }
+            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / perSecond }
+            bucket.tokens -= 1
+            return nil
         }
-        guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / perSecond }
-        bucket.tokens -= 1
-        return nil
     }
 }

@@ -18,14 +18,10 @@ final class RequestCounters: @unchecked Sendable {
 
     func record(method: String, status: Int) {
         let key = Key(method: Self.methods.contains(method) ? method : "other", status: status)
-        lock.lock()
-        counts[key, default: 0] += 1
-        lock.unlock()
+        lock.withLock { counts[key, default: 0] += 1 }
     }
 
     func snapshot() -> [(Key, Int)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        lock.withLock { counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
 }

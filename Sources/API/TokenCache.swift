@@ -28,7 +28,7 @@ final class TokenCache: @unchecked Sendable {
     /// The row of token `id`: from the cache while fresh, else from `load` (a missing token is
     /// not remembered, so a token created elsewhere works at once).
     func row(id: String, now: Double = Date().timeIntervalSinceReferenceDate, load: () throws -> TokenRow?) rethrows -> TokenRow? {
-        if lifetime > 0, let entry = locked({ $0[id] }), entry.expires > now {
+        if lifetime > 0, let entry = lock.withLock({ entries[id] }), entry.expires > now {
             return entry.row
         }
         guard let row = try load() else {
@@ -36,7 +36,7 @@ final class TokenCache: @unchecked Sendable {
             return nil
         }
         guard lifetime > 0 else { return row }
-        locked { entries in
+        lock.withLock {
             if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
             entries[id] = Entry(row: row, expires: now + lifetime)
         }
@@ -45,17 +45,11 @@ final class TokenCache: @unchecked Sendable {
 
     /// Token `id` was revoked.
     func forget(id: String) {
-        _ = locked { $0.removeValue(forKey: id) }
+        _ = lock.withLock { entries.removeValue(forKey: id) }
     }
 
     /// Tokens went in bulk (an account and its tokens were deleted).
     func forgetAll() {
-        locked { $0.removeAll() }
-    }
-
-    private func locked<T>(_ body: (inout [String: Entry]) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&entries)
+        lock.withLock { entries.removeAll() }
     }
 }

@@ -34,19 +34,14 @@ public final class Router: @unchecked Sendable {
             return .literal(piece)
         }
         let route = Route(method: method.uppercased(), segments: segments, handler: handler)
-        lock.lock()
-        routes.append(route)
-        lock.unlock()
+        lock.withLock { routes.append(route) }
     }
 
     /// Answers 404 for an unknown path and 405 (with `Allow`) for a known path and another
     /// method. HEAD is answered by the GET handler, without the body.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let segments = Self.requestSegments(request)
-        lock.lock()
-        let all = routes
-        lock.unlock()
-        let candidates = all.compactMap { route in
+        let candidates = lock.withLock { routes }.compactMap { route in
             Self.match(route.segments, segments).map { (route, $0) }
         }
         guard !candidates.isEmpty else { return HTTPProblem.notFound(path: request.path).response }
