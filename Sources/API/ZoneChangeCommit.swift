@@ -58,12 +58,11 @@ extension APIService {
     }
 
     private func committed(_ change: ZoneChange) throws -> ZoneEditor.Outcome {
-        let (call, kind, replaceAll) = (change.call, change.kind, change.replaceAll)
-        if replaceAll || kind == "import" {
+        if change.replaceAll || change.kind == "import" {
             return try Self.commitZoneChanges([change], pool: pool)[0].get()
         }
         do {
-            return try zoneCommits.submit(lane: commitLane(reference: call.parameter("zone")), change)
+            return try zoneCommits.submit(lane: commitLane(change.reference), change)
         } catch is ZoneLockedElsewhere {
             // Another transaction holds the zone (an import, a pool update, another process):
             // wait for it here, alone, rather than hold up the lane.
@@ -75,12 +74,17 @@ extension APIService {
     struct ZoneLockedElsewhere: Error {}
 
     /// The lane a change of the zone `reference` names waits in: the same for every spelling of
-    /// one name (case, trailing dot). A zone named once by name and once by id may get two; its
-    /// row lock still orders their changes.
-    func commitLane(reference: String) -> Int {
-        var reference = reference.lowercased()
-        if reference.count > 1 && reference.hasSuffix(".") { reference.removeLast() }
-        return Int(UInt(bitPattern: reference.hashValue) % UInt(commitLanes))
+    /// one name (case, trailing dot, U-label or A-label), as the reference is the parsed name. A
+    /// zone named once by name and once by id may get two; its row lock still orders their
+    /// changes.
+    func commitLane(_ reference: ZoneReference) -> Int {
+        let hash: Int
+        switch reference {
+        case .id(let id): hash = id.hashValue
+        case .name(let name): hash = name.hashValue
+        case .none: hash = 0
+        }
+        return Int(UInt(bitPattern: hash) % UInt(commitLanes))
     }
 
     /// Commits changes in one transaction; one result per change, in order. They may be of

@@ -18,7 +18,7 @@ struct ZoneBatchTests {
     /// Runs `first`, then `rest` queued behind it in order, and returns the answers in order.
     /// Every request must wait in the lane of `zone`.
     static func batched(_ api: APIFixture, zone: String, first: @escaping Request, then rest: [Request]) throws -> [APIClient.Response] {
-        let lane = api.service.commitLane(reference: zone)
+        let lane = api.service.commitLane(APIService.ZoneReference(zone))
         let blocker = try PostgresConnection(conninfo: api.conninfo)
         defer { blocker.close() }
         try blocker.execute("BEGIN")
