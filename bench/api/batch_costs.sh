@@ -41,17 +41,18 @@ echo "warm-up: $(load warm.bench.example 3)"
 sql "VACUUM ANALYZE"
 sql "SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')" >/dev/null
 
-cpu_ticks() { # zonectl's, then all of PostgreSQL's processes'
+# zonectl's CPU ticks, then zonectl's and the PostgreSQL cluster's together (cpu_ticks.py, which
+# also counts backends and autovacuum workers that exited meanwhile).
+postmaster="$(head -1 "$work/pg/postmaster.pid")"
+cpu_marks() {
     awk '{print $14 + $15}' "/proc/$zpid/stat"
-    local total=0 pid
-    for pid in $(pgrep -u postgres -x postgres); do
-        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$total"
+    python3 "$repo/bench/api/cpu_ticks.py" 0 "$zpid" 0 "$postmaster" | cut -d' ' -f3
 }
-read -r -d '' z0 p0 < <(cpu_ticks; printf '\0') || true
+{ read -r z0; read -r both0; } < <(cpu_marks)
 result="$(load "$zones" "$duration")"
-read -r -d '' z1 p1 < <(cpu_ticks; printf '\0') || true
+{ read -r z1; read -r both1; } < <(cpu_marks)
+p0=$((both0 - z0))
+p1=$((both1 - z1))
 echo "measured: $result"
 
 changes="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$result")"
