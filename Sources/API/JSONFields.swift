@@ -24,8 +24,19 @@ struct JSONFields {
         self.members = members
     }
 
+    /// RFC 6901: "~" and "/" in a member name are written "~0" and "~1". Built for every member
+    /// read, so a name without them (nearly all) is not copied through Foundation.
     static func pointer(_ base: String, _ key: String) -> String {
-        base + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return base + "/" + key }
+        var escaped = base + "/"
+        for character in key {
+            switch character {
+            case "~": escaped += "~0"
+            case "/": escaped += "~1"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     func pointer(_ key: String) -> String { Self.pointer(base, key) }

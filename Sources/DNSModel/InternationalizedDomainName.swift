@@ -13,8 +13,9 @@ extension DomainName {
         if text.isEmpty {
             throw DomainNameError("the name is empty")
         }
+        // ASCII first: the Unicode property lookup is most of the cost of a plain name.
         for scalar in text.unicodeScalars
-        where scalar.value < 0x21 || scalar.value == 0x7F || scalar.properties.generalCategory == .spaceSeparator {
+        where scalar.value < 0x21 || scalar.value == 0x7F || scalar.value >= 0x80 && scalar.properties.generalCategory == .spaceSeparator {
             throw DomainNameError("'\(text)' contains white space or a control character (U+\(hex4(scalar.value))); a name has none")
         }
         if text.utf8.allSatisfy({ $0 < 0x80 }) {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How the HTTP server listens and what it tolerates from clients.
 public struct HTTPServerConfiguration: Sendable {
@@ -23,9 +26,21 @@ public struct HTTPServerConfiguration: Sendable {
     public var perIPConnectionLimit: Int = 256
     /// Receives one line per finished request: "METHOD path status duration-ms [remote]".
     /// nil turns access logging off.
-    public var accessLog: (@Sendable (String) -> Void)? = { line in
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
+    public var accessLog: (@Sendable (String) -> Void)? = { line in writeLine(line, to: STDERR_FILENO) }
 
     public init() {}
+}
+
+/// Writes `line` and a newline to `descriptor` with write(2), straight from the string's bytes:
+/// one line per request, where `FileHandle.write(Data)` cost a copy and dynamic casts each time.
+/// A short write is continued; a failed one is dropped, as a log line may be.
+func writeLine(_ line: String, to descriptor: Int32) {
+    var text = line + "\n"
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
+        }
+    }
 }

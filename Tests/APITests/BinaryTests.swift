@@ -70,6 +70,8 @@ struct BinaryTests {
         serve.signal(SIGTERM)
         #expect(try serve.wait(timeoutSeconds: 30) == 0)
         #expect(serve.standardError.contains("zonectl stopped"), "\(serve.standardError)")
+        // The default access log: one line per request on standard error.
+        #expect(serve.standardError.contains("GET /v1/accounts 200 "), "\(serve.standardError)")
         #expect((try? client.send("GET", "/v1/health")) == nil)
     }
 }
