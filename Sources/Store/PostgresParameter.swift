@@ -47,23 +47,27 @@ public enum PostgresParameter: Sendable, Equatable {
         case .bytea(let bytes):
             return ByteaHex.encode(bytes)
         case .textArray(let elements):
-            var literal = "{"
+            // Built as UTF-8 bytes: a batch's journal entries go through here, and neither quote
+            // nor backslash can be part of a multi-byte sequence, so escaping bytes is exact.
+            var literal: [UInt8] = [UInt8(ascii: "{")]
+            literal.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
             for (index, element) in elements.enumerated() {
-                if index > 0 { literal += "," }
+                if index > 0 { literal.append(UInt8(ascii: ",")) }
                 guard let element else {
-                    literal += "NULL"
+                    literal += "NULL".utf8
                     continue
                 }
                 try Self.refuseNUL(element, position: position)
                 // Quoted always, so empty strings, commas, braces and the word NULL stay data.
-                literal += "\""
-                for character in element.unicodeScalars {
-                    if character == "\"" || character == "\\" { literal += "\\" }
-                    literal.unicodeScalars.append(character)
+                literal.append(UInt8(ascii: "\""))
+                for byte in element.utf8 {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                    literal.append(byte)
                 }
-                literal += "\""
+                literal.append(UInt8(ascii: "\""))
             }
-            return literal + "}"
+            literal.append(UInt8(ascii: "}"))
+            return String(decoding: literal, as: UTF8.self)
         }
     }
 

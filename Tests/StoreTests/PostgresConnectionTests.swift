@@ -21,12 +21,12 @@ struct PostgresConnectionTests {
         let inserted = try db.query(
             "INSERT INTO sample VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)",
             [.int(Int64.max), .text(unicode), .bool(true), .bytea(allBytes), .double(-1.5e-300),
-             .textArray(["a,b", "{brace}", "NULL", "", nil, "quote\"s"]), .json(#"{"k": [1, "é"]}"#),
+             .textArray(["a,b", "{brace}", "NULL", "", nil, "quote\"s", unicode]), .json(#"{"k": [1, "é"]}"#),
              .int(Int64.min), .null, .bool(false), .bytea([]), .double(.infinity), .null, .null])
         #expect(inserted.affectedRows == 2)
 
         let rows = try db.query(
-            "SELECT id, label, flag, blob, ratio, tags, document->'k'->>1 AS second FROM sample ORDER BY id DESC"
+            "SELECT id, label, flag, blob, ratio, tags[1:6] AS tags, tags[7] AS seventh, document->'k'->>1 AS second FROM sample ORDER BY id DESC"
         ).rows
         try #require(rows.count == 2)
         #expect(try rows[0].int("id") == Int64.max)
@@ -35,6 +35,7 @@ struct PostgresConnectionTests {
         #expect(try rows[0].bytea("blob") == allBytes)
         #expect(try rows[0].double("ratio") == -1.5e-300)
         #expect(rows[0]["tags"] == #"{"a,b","{brace}","NULL","",NULL,"quote\"s"}"#)
+        #expect(rows[0]["seventh"] == unicode)
         #expect(rows[0]["second"] == "é")
 
         #expect(try rows[1].int("id") == Int64.min)
