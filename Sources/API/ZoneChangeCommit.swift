@@ -185,7 +185,7 @@ extension APIService {
                     guard let account else {
                         throw StoredData.Corrupt("zone \(zone.row.name) belongs to missing account \(zone.row.accountID)")
                     }
-                    editors[zone.id] = ZoneEditor(db: db, zone: zone, account: account)
+                    editors[zone.id] = try ZoneEditor(db: db, zone: zone, account: account)
                     if let owners = earlyOwners[zone.name] {
                         editors[zone.id]!.absorb(try StoredData.rrsets(earlyRecords[zone.id] ?? []), loaded: owners)
                     }

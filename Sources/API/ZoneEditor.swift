@@ -23,12 +23,16 @@ struct ZoneEditor {
     private var records: ZoneRecordOverlay
     /// Journal entries of the changes applied and not yet written.
     private var journal: [NewZoneChange] = []
+    /// The apex SOA and NS the service owns, as the zone rules see them. Built once: the rules do
+    /// not look at the serial, and nothing else of them changes while the editor lives.
+    private let serviceRRsets: [RRset]
 
-    init(db: PostgresConnection, zone: HostedZone, account: AccountRow) {
+    init(db: PostgresConnection, zone: HostedZone, account: AccountRow) throws {
         self.db = db
         self.zone = zone
         self.account = account
         records = ZoneRecordOverlay(zoneID: zone.id)
+        serviceRRsets = [try zone.soaRRset(), try zone.apexNSRRset()]
     }
 
     /// What one change did.
@@ -232,8 +236,7 @@ struct ZoneEditor {
                 }
             }
         }
-        context[RRsetName(owner: zone.name, type: .soa)] = try zone.soaRRset()
-        context[RRsetName(owner: zone.name, type: .ns)] = try zone.apexNSRRset()
+        for rrset in serviceRRsets { context[RRsetName(owner: rrset.owner, type: rrset.type)] = rrset }
 
         let violations = ZoneRules.check(apex: zone.name, rrsets: Array(context.values))
         var errors: [HTTPProblem.FieldError] = []

@@ -139,7 +139,7 @@ extension APIService {
             guard let account = try AccountRepository.find(id: accountID, on: db) else {
                 throw StoredData.Corrupt("account \(accountID) vanished inside its own transaction")
             }
-            var editor = ZoneEditor(db: db, zone: created, account: account)
+            var editor = try ZoneEditor(db: db, zone: created, account: account)
             let outcome = try editor.apply(operations, replaceAll: true, kind: "import", tokenID: call.principal.tokenID)
             if outcome.changed { _ = try editor.write() }
             var response = Self.importResponse(201, outcome: outcome, skipped: notes)

@@ -101,7 +101,7 @@ public enum ZoneChangeRepository {
             return [:]
         }
         let changes = writes.flatMap(\.changes)
-        precondition(changes.allSatisfy { !$0.kind.contains(",") && !$0.kind.isEmpty }, "a change kind is a plain word")
+        precondition(changes.allSatisfy { !$0.kind.isEmpty && !$0.kind.utf8.contains(UInt8(ascii: ",")) }, "a change kind is a plain word")
         var statements: [PostgresStatement] = []
         let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
         if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
