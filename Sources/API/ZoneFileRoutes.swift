@@ -110,7 +110,8 @@ extension APIService {
         return .json(status, .object(members))
     }
 
-    /// `POST /v1/zones` with a zone file body: `?name=` (and `?account_id=` for operators).
+    /// `POST /v1/zones` with a zone file body: `?name=` (and `?account_id=` for operators,
+    /// `?serial_policy=`, `?pool=`, as the JSON form's members).
     func createZoneFromFile(_ call: Call) throws -> HTTPResponse {
         var errors: [HTTPProblem.FieldError] = []
         var name: DomainName?
@@ -135,7 +136,8 @@ extension APIService {
         }
         let (operations, notes) = try Self.importOperations(call.http.body, zone: name, defaultTTL: zoneDefaults.defaultTTL)
         return try pool.transaction { db in
-            let created = try createZone(ZoneCreation(name: name, accountID: accountID, settings: settings), call: call, on: db)
+            let creation = ZoneCreation(name: name, accountID: accountID, settings: settings, pool: call.http.query("pool"))
+            let created = try createZone(creation, call: call, on: db)
             guard let account = try AccountRepository.find(id: accountID, on: db) else {
                 throw StoredData.Corrupt("account \(accountID) vanished inside its own transaction")
             }

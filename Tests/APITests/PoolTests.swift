@@ -76,6 +76,18 @@ struct PoolTests {
         let unknown = try api.client.send("POST", "/v1/zones", token: acme.token, json: #"{"name": "other.example", "pool": "nope"}"#)
         #expect(unknown.status == 422)
         #expect(try unknown.problemPointers() == ["/pool"])
+        // The zone-file form names its pool in the query, with the same answers.
+        let file = "@ 3600 IN SOA a. b. 1 2 3 4 5\nwww 300 IN A 192.0.2.1\n"
+        let fromFile = try api.client.sendZoneFile("POST", "/v1/zones?name=file.example&pool=main", token: acme.token, zone: file)
+        #expect(fromFile.status == 201, "\(fromFile.text)")
+        let created = try api.client.send("GET", "/v1/zones/file.example", token: acme.token).json()
+        #expect(created["nameservers"] == .array([.string("ns1.example.net."), .string("ns2.example.net.")]))
+        #expect(created["pool_id"] == zone["pool_id"])
+        let nowhere = try api.client.sendZoneFile("POST", "/v1/zones?name=nowhere.example&pool=nope", token: acme.token, zone: file)
+        #expect(nowhere.status == 422)
+        #expect(try nowhere.problemPointers() == ["/pool"])
+        #expect(try api.client.send("GET", "/v1/zones/nowhere.example", token: acme.token).status == 404)
+        #expect(try api.client.send("DELETE", "/v1/zones/file.example", token: acme.token).status == 204)
 
         let before = try api.serial("example.com", token: acme.token)
         let changed = try api.client.send("PATCH", "/v1/pools/main", token: api.operatorToken, json: #"{"nameservers": ["ns3.example.net"]}"#)
