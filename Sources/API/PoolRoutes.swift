@@ -265,8 +265,11 @@ extension APIService {
     static func mapServerErrors<T>(_ changes: PoolServerChanges, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as DatabaseError where error.isForeignKeyViolation {
+        } catch let error as DatabaseError where error.isForeignKeyViolation && error.constraint == "pool_servers_tsig_key_fkey" {
             throw Problems.validation([.init(pointer: "/tsig_key", message: "no TSIG key named \((changes.tsigKey ?? nil) ?? "")")])
+        } catch let error as DatabaseError where error.isForeignKeyViolation {
+            // The server's other reference: its pool, deleted after this request found it.
+            throw Problems.notFound("the pool was deleted while the server was being written")
         } catch let error as DatabaseError where error.isUniqueViolation {
             throw Problems.conflict("the pool already has a server at \(changes.address ?? "that address") port \(changes.port ?? 53)")
         }

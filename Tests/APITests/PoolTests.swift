@@ -1,5 +1,7 @@
 import Foundation
 import HTTPServer
+import Store
+import Synchronization
 import Testing
 
 @Suite("Pools, servers and TSIG keys")
@@ -122,5 +124,35 @@ extension PoolTests {
         #expect(emptied.status == 422)
         #expect(try api.client.send("GET", "/v1/pools/main", token: api.operatorToken).status == 200)
         #expect(try api.databaseText("SELECT count(*)::text AS all FROM pools") == "1")
+    }
+}
+
+extension PoolTests {
+    @Test("a server added to a pool that is deleted meanwhile is 404, not a complaint about its TSIG key")
+    func serverForPoolDeletedMeanwhile() throws {
+        let api = try APIFixture()
+        #expect(try api.client.send("POST", "/v1/pools", token: api.operatorToken, json: Self.pool).status == 201)
+        let deleter = try PostgresConnection(conninfo: api.conninfo)
+        defer { deleter.close() }
+        // The pool's row is deleted but not committed: the request still finds the pool, and its
+        // insert waits on the foreign key until the delete commits.
+        try deleter.execute("BEGIN")
+        #expect(try deleter.query("DELETE FROM pools WHERE name = 'main'").affectedRows == 1)
+
+        let answer = Mutex<Result<APIClient.Response, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let outcome = Result {
+                try api.client.send("POST", "/v1/pools/main/servers", token: api.operatorToken, json: #"{"address": "192.0.2.53"}"#)
+            }
+            answer.withLock { $0 = outcome }
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 0.5) == .timedOut, "the server was written beside an uncommitted pool delete")
+        try deleter.execute("COMMIT")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let response = try answer.withLock { try #require($0) }.get()
+        #expect(response.status == 404, "\(response.text)")
+        #expect(try response.problemPointers().isEmpty)
     }
 }
