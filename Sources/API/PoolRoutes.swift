@@ -175,6 +175,9 @@ extension APIService {
         if let name = fields.string("name", required: creating, maxLength: 100) {
             if name.isEmpty || name.trimmingCharacters(in: .whitespaces) != name {
                 fields.fail("name", "must be 1 to 100 characters without surrounding spaces")
+            } else if name.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+                // Paths and `pool` members take an id or a name; digits alone are read as an id.
+                fields.fail("name", "must not be digits only ('\(name)' would be read as a pool id)")
             }
             changes.name = name
         }

@@ -39,6 +39,14 @@ struct PoolTests {
         #expect(created.status == 201, "\(created.text)")
         #expect(try created.json()["nameservers"] == .array([.string("ns1.example.net."), .string("ns2.example.net.")]))
         #expect(try api.client.send("POST", "/v1/pools", token: api.operatorToken, json: Self.pool).status == 409)
+        // Digits alone would be read as a pool id wherever a pool is named.
+        let digits = try api.client.send("POST", "/v1/pools", token: api.operatorToken,
+                                         json: Self.pool.replacingOccurrences(of: #""name": "main""#, with: #""name": "2024""#))
+        #expect(digits.status == 422)
+        #expect(try digits.problemPointers() == ["/name"])
+        let renamed = try api.client.send("PATCH", "/v1/pools/main", token: api.operatorToken, json: #"{"name": "7"}"#)
+        #expect(renamed.status == 422)
+        #expect(try renamed.problemPointers() == ["/name"])
         // No pool name can hold U+0000 (PostgreSQL text cannot): such a reference is 404, not a 500.
         #expect(try api.client.send("GET", "/v1/pools/ma%00in", token: api.operatorToken).status == 404)
         let bad = try api.client.send("POST", "/v1/pools", token: api.operatorToken,
