@@ -107,7 +107,7 @@ extension APIService {
         }
         let after = try page.after.map { key throws(HTTPProblem) -> RRsetKey in
             let parts = key.split(separator: "/")
-            guard parts.count == 2, let bytes = Self.bytes(fromHex: String(parts[0])), let type = Int64(parts[1]) else {
+            guard parts.count == 2, let bytes = Base16.decode(parts[0]), let type = Int64(parts[1]) else {
                 throw Problems.invalidQuery("cursor", "is not a cursor this server issued")
             }
             return RRsetKey(ownerKey: bytes, type: type)
@@ -115,7 +115,7 @@ extension APIService {
         let rows = try RecordRepository.rrsetPage(
             zoneID: zone.id, after: after, ownerKey: ownerKey, type: type, limit: page.limit + 1, on: db)
         let rrsets = try StoredData.rrsets(rows)
-        return page.response(call.http, rows: rrsets, key: { "\(Self.hex($0.owner.ownerKey))/\($0.type.rawValue)" },
+        return page.response(call.http, rows: rrsets, key: { "\(Base16.encode($0.owner.ownerKey))/\($0.type.rawValue)" },
                              render: RRsetRequest.json)
     }
 
@@ -165,22 +165,5 @@ extension APIService {
         let rows = try RecordRepository.rrsetPage(
             zoneID: zone.id, after: nil, ownerKey: owner.ownerKey, type: Int64(type.rawValue), limit: 1, on: db)
         return try StoredData.rrsets(rows).first
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-    }
-
-    static func bytes(fromHex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-            index += 2
-        }
-        return bytes
     }
 }

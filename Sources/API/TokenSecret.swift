@@ -1,4 +1,5 @@
 import Crypto
+import DNSModel
 
 /// The bearer token a client presents: `zct_<id>_<secret>`.
 ///
@@ -16,7 +17,7 @@ struct TokenSecret: Sendable {
         var rng = SystemRandomNumberGenerator()
         let idBytes = (0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        return TokenSecret(id: idBytes.map { hexDigits[Int($0 >> 4)] + hexDigits[Int($0 & 0xF)] }.joined(),
+        return TokenSecret(id: Base16.encode(idBytes),
                            secret: base64URL(secretBytes))
     }
 
@@ -58,8 +59,6 @@ struct TokenSecret: Sendable {
     static func hash(_ secret: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(secret.utf8)))
     }
-
-    private static let hexDigits = (0..<16).map { String($0, radix: 16) }
 
     private static func base64URL(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

@@ -19,6 +19,6 @@ enum GenericRData {
     }
 
     static func present(_ wire: [UInt8]) -> String {
-        wire.isEmpty ? "\\# 0" : "\\# \(wire.count) \(upperHex(wire))"
+        wire.isEmpty ? "\\# 0" : "\\# \(wire.count) \(Base16.encode(wire, uppercase: true))"
     }
 }

@@ -295,7 +295,7 @@ struct RDataFormat {
                 case .octets:
                     parts.append(CharacterString.quoted(reader.rest()))
                 case .hex:
-                    parts.append(upperHex(reader.rest()))
+                    parts.append(Base16.encode(reader.rest(), uppercase: true))
                 }
             }
         } catch {

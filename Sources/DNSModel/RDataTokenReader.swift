@@ -124,7 +124,7 @@ struct RDataTokenReader {
             let start = position
             let text = try word(what)
             for byte in text.utf8 {
-                guard let value = hexValue(byte) else {
+                guard let value = Base16.digitValue(byte) else {
                     throw RDataError("\(what) has '\(Character(Unicode.Scalar(byte)))', which is not a hex digit", tokenIndex: start)
                 }
                 if let pending = high {
@@ -160,28 +160,6 @@ struct RDataTokenReader {
             throw RDataError("unexpected '\(tokens[position].text)' after the end of the \(type) data", tokenIndex: position)
         }
     }
-}
-
-@inline(__always)
-func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: return byte - 0x30
-    case 0x41...0x46: return byte - 0x41 + 10
-    case 0x61...0x66: return byte - 0x61 + 10
-    default: return nil
-    }
-}
-
-private let hexDigitsUpper = Array("0123456789ABCDEF".utf8)
-
-func upperHex<Bytes: Collection<UInt8>>(_ octets: Bytes) -> String {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(octets.count * 2)
-    for octet in octets {
-        bytes.append(hexDigitsUpper[Int(octet >> 4)])
-        bytes.append(hexDigitsUpper[Int(octet & 0x0F)])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Bytes in network order, appended to wire RDATA.

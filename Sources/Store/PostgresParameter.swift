@@ -104,16 +104,20 @@ extension PostgresParameter: ExpressibleByNilLiteral {
 /// bytea's text form: `\x` followed by two lowercase hex digits a byte (the server's default
 /// `bytea_output = hex`).
 enum ByteaHex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    private static let lowercase = Array("0123456789abcdef".utf8)
 
     static func encode(_ bytes: [UInt8]) -> String {
+        "\\x" + digits(bytes)
+    }
+
+    /// The hex digits alone. (Store does not depend on DNSModel, whose `Base16` the layers above
+    /// use.)
+    static func digits(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
-        out.reserveCapacity(2 + bytes.count * 2)
-        out.append(UInt8(ascii: "\\"))
-        out.append(UInt8(ascii: "x"))
+        out.reserveCapacity(bytes.count * 2)
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+            out.append(lowercase[Int(byte >> 4)])
+            out.append(lowercase[Int(byte & 0x0f)])
         }
         return String(decoding: out, as: UTF8.self)
     }

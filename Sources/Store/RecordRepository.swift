@@ -70,7 +70,7 @@ public enum RecordRepository {
             ORDER BY 1, r.owner_key, r.type, r.rdata
             """,
             [.text(unique.map { String($0.zoneID) }.joined(separator: ",")),
-             .text(unique.map { hex($0.ownerKey) }.joined(separator: "\n"))])
+             .text(unique.map { ByteaHex.digits($0.ownerKey) }.joined(separator: "\n"))])
         return try zoneRecords(result)
     }
 
@@ -87,7 +87,7 @@ public enum RecordRepository {
                  LATERAL (\(probe(zoneID: "z.id"))) r
             ORDER BY 1, r.owner_key, r.type, r.rdata
             """,
-            [.text(owners.map(\.zone).joined(separator: "\n")), .text(owners.map { hex($0.ownerKey) }.joined(separator: "\n"))])
+            [.text(owners.map(\.zone).joined(separator: "\n")), .text(owners.map { ByteaHex.digits($0.ownerKey) }.joined(separator: "\n"))])
     }
 
     /// The rows of `records(at:)` or `recordsStatement`, with their zones.
@@ -159,7 +159,7 @@ public enum RecordRepository {
             WHERE r.zone_id = d.z::bigint AND r.owner_key = decode(d.k, 'hex') AND r.type = d.t::int
             """,
             [.text(rrsets.map { String($0.zoneID) }.joined(separator: ",")),
-             .text(rrsets.map { hex($0.rrset.ownerKey) }.joined(separator: "\n")),
+             .text(rrsets.map { ByteaHex.digits($0.rrset.ownerKey) }.joined(separator: "\n")),
              .text(rrsets.map { String($0.rrset.type) }.joined(separator: ","))],
             // Planned for the list at hand: a generic plan cannot know how many RRsets go.
             planEachCall: true)
@@ -187,25 +187,14 @@ public enum RecordRepository {
     /// drops when it is the only element.
     static func insertParameters(_ records: some Collection<RecordRow>) -> [PostgresParameter] {
         [.text(records.map(\.owner).joined(separator: "\n")),
-         .text(records.map { "x" + hex($0.ownerKey) }.joined(separator: "\n")),
+         .text(records.map { "x" + ByteaHex.digits($0.ownerKey) }.joined(separator: "\n")),
          .text(records.map { String($0.type) }.joined(separator: ",")),
          .text(records.map { String($0.ttl) }.joined(separator: ",")),
-         .text(records.map { "x" + hex($0.rdata) }.joined(separator: "\n"))]
+         .text(records.map { "x" + ByteaHex.digits($0.rdata) }.joined(separator: "\n"))]
     }
 
     static func recordRow(from row: PostgresRow) throws -> RecordRow {
         RecordRow(owner: try row.string("owner"), ownerKey: try row.bytea("owner_key"), type: try row.int("type"),
                   ttl: try row.int("ttl"), rdata: try row.bytea("rdata"))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }
