@@ -1,7 +1,6 @@
 import Foundation
 import HTTPServer
 import Store
-import Synchronization
 import Testing
 
 @Suite("Pools, servers and TSIG keys")
@@ -147,19 +146,12 @@ extension PoolTests {
         try deleter.execute("BEGIN")
         #expect(try deleter.query("DELETE FROM pools WHERE name = 'main'").affectedRows == 1)
 
-        let answer = Mutex<Result<APIClient.Response, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            let outcome = Result {
-                try api.client.send("POST", "/v1/pools/main/servers", token: api.operatorToken, json: #"{"address": "192.0.2.53"}"#)
-            }
-            answer.withLock { $0 = outcome }
-            done.signal()
-        }.start()
-        #expect(done.wait(timeout: .now() + 0.5) == .timedOut, "the server was written beside an uncommitted pool delete")
+        let call = BackgroundCall {
+            try api.client.send("POST", "/v1/pools/main/servers", token: api.operatorToken, json: #"{"address": "192.0.2.53"}"#)
+        }
+        #expect(call.outcome(within: 0.5) == nil, "the server was written beside an uncommitted pool delete")
         try deleter.execute("COMMIT")
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        let response = try answer.withLock { try #require($0) }.get()
+        let response = try #require(call.outcome(within: 10)).get()
         #expect(response.status == 404, "\(response.text)")
         #expect(try response.problemPointers().isEmpty)
     }

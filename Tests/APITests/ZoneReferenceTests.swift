@@ -1,6 +1,5 @@
 import Foundation
 import Store
-import Synchronization
 import Testing
 
 /// Records and journal entries name their zone, and the schema (foreign keys, migration 0002)
@@ -94,19 +93,12 @@ struct ZoneReferenceTests {
             VALUES ($1, 'late.busy.example.', '\\x03'::bytea, 1, 300, '\\xc0000202'::bytea)
             """, [.int(zoneID)])
 
-        let deleted = Mutex<Result<Int, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            let outcome = Result { try deleter.query("DELETE FROM zones WHERE id = $1", [.int(zoneID)]).affectedRows }
-            deleted.withLock { $0 = outcome }
-            done.signal()
-        }.start()
+        let delete = BackgroundCall { try deleter.query("DELETE FROM zones WHERE id = $1", [.int(zoneID)]).affectedRows }
         // The writer holds the zone FOR KEY SHARE: the delete must not get through.
-        #expect(done.wait(timeout: .now() + 0.5) == .timedOut, "the zone was deleted under an open write")
+        #expect(delete.outcome(within: 0.5) == nil, "the zone was deleted under an open write")
 
         try writer.execute("COMMIT")
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        #expect(try deleted.withLock { try #require($0) }.get() == 1)
+        #expect(try #require(delete.outcome(within: 10)).get() == 1)
         // The record committed while the delete waited went with the zone.
         #expect(try Self.count(writer, "records", zoneID: zoneID) == 0)
         #expect(try Self.count(writer, "zone_changes", zoneID: zoneID) == 0)
