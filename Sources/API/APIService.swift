@@ -97,6 +97,11 @@ public final class APIService: Sendable {
         } catch let error as DatabaseError where error.kind == .unavailable {
             log("database unavailable during \(request.method) \(request.path): \(error)")
             return Problems.unavailable("the database is unreachable; retry shortly").response
+        } catch let error as DatabaseError where error.isLockNotAvailable {
+            // `serve --lock-timeout`: another transaction (a large import, a session outside
+            // zonectl) held what this request needed for longer; nothing of it was written.
+            log("lock timeout during \(request.method) \(request.path): \(error)")
+            return Problems.unavailable("another transaction has held this resource too long (an import or maintenance); nothing was changed, retry shortly").response
         } catch {
             log("internal error during \(request.method) \(request.path): \(error)")
             return Problems.internalError().response

@@ -8,6 +8,9 @@ public struct PoolConfiguration: Sendable {
     public var connectTimeoutSeconds: Int = 5
     /// How long a caller waits for a free connection before failing with `.unavailable`.
     public var acquireTimeoutSeconds: Double = 10
+    /// How long a statement waits for a lock another transaction holds before it fails with
+    /// SQLSTATE 55P03 (`lock_timeout`); nil waits as long as it takes.
+    public var lockTimeoutSeconds: Double?
 
     public init(conninfo: String, size: Int) {
         self.conninfo = conninfo
@@ -146,7 +149,8 @@ public final class ConnectionPool: @unchecked Sendable {
                 condition.unlock()
                 do {
                     let connection = try PostgresConnection(
-                        conninfo: configuration.conninfo, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
+                        conninfo: configuration.conninfo, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+                        lockTimeoutSeconds: configuration.lockTimeoutSeconds)
                     return (connection, false)
                 } catch {
                     condition.lock()

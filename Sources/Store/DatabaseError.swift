@@ -42,6 +42,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     public var isDeadlock: Bool { sqlState == "40P01" }
     /// A statement cancelled by `statement_timeout` (or an explicit cancel).
     public var isQueryCanceled: Bool { sqlState == "57014" }
+    /// A lock not granted within `lock_timeout` (or asked for with NOWAIT).
+    public var isLockNotAvailable: Bool { sqlState == "55P03" }
     /// Worth running the whole transaction again: the server says so for these two.
     public var isTransient: Bool { isSerializationFailure || isDeadlock }
 

@@ -50,11 +50,15 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Opens a connection. `conninfo` is either a `postgresql://` URL or `key=value` pairs; its
-    /// own settings win over the defaults set here (connect timeout, TCP keepalives).
-    public init(conninfo: String, connectTimeoutSeconds: Int = 5) throws(DatabaseError) {
+    /// own settings win over the defaults set here (connect timeout, TCP keepalives, and the
+    /// session's `lock_timeout` when `lockTimeoutSeconds` is given).
+    public init(conninfo: String, connectTimeoutSeconds: Int = 5, lockTimeoutSeconds: Double? = nil) throws(DatabaseError) {
         // Defaults first, then the caller's conninfo (expanded by libpq because of
         // expand_dbname), so an explicit setting in the conninfo overrides ours.
-        let settings: [(String, String)] = [
+        var settings: [(String, String)] = lockTimeoutSeconds.map {
+            [("options", "-c lock_timeout=\(max(1, Int(($0 * 1000).rounded())))")]
+        } ?? []
+        settings += [
             ("connect_timeout", String(max(1, connectTimeoutSeconds))),
             ("fallback_application_name", "zonectl"),
             // A server that vanishes without closing the socket is noticed within about a

@@ -30,6 +30,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Most PostgreSQL connections open at once; a request waits for a free one. Env: ZONECTL_DATABASE_CONNECTIONS. Default: 16, or --threads if larger.")
     var databaseConnections: Int?
 
+    @Option(name: .long, help: "Seconds a request waits for a lock another transaction holds (a zone being imported, a session outside zonectl) before it is answered 503 with nothing changed; 0 waits as long as it takes. Env: ZONECTL_LOCK_TIMEOUT. Default: 30.")
+    var lockTimeout: Int?
+
     @Option(name: .long, help: "Most queued changes committed together in one transaction, each still with its own serial and journal entry (1 commits each alone). Env: ZONECTL_COMMIT_BATCH. Default: 32.")
     var commitBatch: Int?
 
@@ -128,6 +131,7 @@ struct Serve: ParsableCommand {
         // requests are worth running at once; connections cost the server a backend each.
         let connectionCount = try Settings.int(
             databaseConnections, env: "ZONECTL_DATABASE_CONNECTIONS", default: max(16, threadCount), range: 1...1000)
+        let lockWait = try Settings.int(lockTimeout, env: "ZONECTL_LOCK_TIMEOUT", default: 30, range: 0...86400)
         http.maxBodyBytes = try Settings.int(maxBodyBytes, env: "ZONECTL_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(1 << 30))
         let importLimit = try Settings.int(maxImportBytes, env: "ZONECTL_MAX_IMPORT_BYTES", default: 64 << 20, range: 1024...(1 << 32))
         http.bodyLimit = APIService.bodyLimit(importBytes: importLimit)
@@ -168,7 +172,9 @@ struct Serve: ParsableCommand {
 
         try checkSchema(url: url)
 
-        let pool = ConnectionPool(configuration: PoolConfiguration(conninfo: url, size: connectionCount))
+        var poolConfiguration = PoolConfiguration(conninfo: url, size: connectionCount)
+        poolConfiguration.lockTimeoutSeconds = lockWait > 0 ? Double(lockWait) : nil
+        let pool = ConnectionPool(configuration: poolConfiguration)
         let api = APIService(
             pool: pool, zoneDefaults: zoneDefaults, commitBatch: commitBatchLimit, commitLanes: commitLaneCount,
             responseCacheBytes: cacheBytes, tokenCacheSeconds: Double(tokenCacheLifetime),

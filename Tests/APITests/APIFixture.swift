@@ -21,7 +21,7 @@ final class APIFixture: @unchecked Sendable {
 
     /// `threads` nil gives each connection a thread and the pool 16 connections, as `serve` does
     /// by default; a number makes a fixed pool of that many threads and database connections.
-    init(cluster: PostgresCluster? = nil, threads: Int? = nil, connectTimeoutSeconds: Int = 5,
+    init(cluster: PostgresCluster? = nil, threads: Int? = nil, connectTimeoutSeconds: Int = 5, lockTimeoutSeconds: Double? = nil,
          commitBatch: Int = 32, commitLanes: Int = 1, responseCacheBytes: Int = 32 << 20, tokenCacheSeconds: Double = 1,
          rateLimit: (perSecond: Double, burst: Double)? = nil, publicMetrics: Bool = true) throws {
         let cluster = try cluster ?? PostgresCluster.shared()
@@ -29,6 +29,7 @@ final class APIFixture: @unchecked Sendable {
         _ = try Migrator(set: MigrationSet(directory: Self.migrationsDirectory)).migrate(conninfo: conninfo)
         var poolConfiguration = PoolConfiguration(conninfo: conninfo, size: threads ?? 16)
         poolConfiguration.connectTimeoutSeconds = connectTimeoutSeconds
+        poolConfiguration.lockTimeoutSeconds = lockTimeoutSeconds
         pool = ConnectionPool(configuration: poolConfiguration)
         let api = APIService(pool: pool, commitBatch: commitBatch, commitLanes: commitLanes, responseCacheBytes: responseCacheBytes,
                              tokenCacheSeconds: tokenCacheSeconds,

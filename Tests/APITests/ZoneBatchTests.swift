@@ -204,6 +204,31 @@ struct ZoneBatchTests {
         #expect(try api.rrsetLines("held.example", token: acme.token) == ["a.held.example. A 3600 192.0.2.1"])
     }
 
+    @Test("with a lock timeout, a change that waits too long for a zone another transaction holds is 503 and writes nothing")
+    func lockTimeoutIsUnavailable() throws {
+        let api = try APIFixture(lockTimeoutSeconds: 0.5)
+        let acme = try api.createCustomer("acme")
+        try api.createZone("held.example", token: acme.token)
+        let before = try api.serial("held.example", token: acme.token)
+        let blocker = try PostgresConnection(conninfo: api.conninfo)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        _ = try blocker.query("SELECT id FROM zones WHERE name = 'held.example.' FOR UPDATE")
+
+        let change = #"[{"action": "add", "name": "a.held.example", "type": "A", "records": ["192.0.2.1"]}]"#
+        let started = Date()
+        let refused = try api.patch("held.example", token: acme.token, change)
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(try refused.json()["type"] == .string("urn:zonectl:problem:unavailable"))
+        #expect(refused.header("Retry-After") != nil)
+        #expect(Date().timeIntervalSince(started) < 5)
+        try blocker.execute("COMMIT")
+        #expect(try api.serial("held.example", token: acme.token) == before)
+        #expect(try api.rrsetLines("held.example", token: acme.token).isEmpty)
+        #expect(try api.patch("held.example", token: acme.token, change).status == 200)
+        #expect(try api.serial("held.example", token: acme.token) == before + 1)
+    }
+
     @Test("the batch write checks itself in SQL: a missing zone fails the statement, and nothing commits")
     func writeRefusesItselfWithoutItsZone() throws {
         let api = try APIFixture()
