@@ -28,12 +28,14 @@ struct JSONFields {
     /// read, so a name without them (nearly all) is not copied through Foundation.
     static func pointer(_ base: String, _ key: String) -> String {
         guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return base + "/" + key }
+        // By code point, as RFC 6901 escapes: a "/" followed by a combining mark is one
+        // Character, and it is still a "/".
         var escaped = base + "/"
-        for character in key {
-            switch character {
+        for scalar in key.unicodeScalars {
+            switch scalar {
             case "~": escaped += "~0"
             case "/": escaped += "~1"
-            default: escaped.append(character)
+            default: escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped
