@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import IntegrationHarness
 import Store
 import Testing
 

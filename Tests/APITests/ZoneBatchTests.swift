@@ -1,8 +1,7 @@
-import Dispatch
 import Foundation
 import HTTPServer
+import IntegrationHarness
 import Store
-import Synchronization
 import Testing
 
 @testable import API
@@ -25,16 +24,7 @@ struct ZoneBatchTests {
         // Not a row lock: a batch does not wait for a zone another transaction holds.
         try blocker.execute("LOCK TABLE zones IN EXCLUSIVE MODE")
 
-        let answers = Mutex<[Int: Result<APIClient.Response, any Error>]>([:])
-        let group = DispatchGroup()
-        func start(_ index: Int, _ request: @escaping Request) {
-            group.enter()
-            Thread {
-                let answer = Result { try request() }
-                answers.withLock { $0[index] = answer }
-                group.leave()
-            }.start()
-        }
+        var calls: [BackgroundCall<APIClient.Response>] = []
         func waitFor(_ what: String, _ condition: () -> Bool) throws {
             let deadline = Date().addingTimeInterval(10)
             while !condition() {
@@ -42,17 +32,17 @@ struct ZoneBatchTests {
                 usleep(2_000)
             }
         }
-        start(0, first)
+        calls.append(BackgroundCall(first))
         try waitFor("the first change to lead a batch") { api.service.zoneCommits.queued(lane: lane) != nil }
         for (offset, request) in rest.enumerated() {
-            start(offset + 1, request)
+            calls.append(BackgroundCall(request))
             try waitFor("change \(offset + 1) to queue") { api.service.zoneCommits.queued(lane: lane) == offset + 1 }
         }
         try blocker.execute("COMMIT")
-        group.wait()
+        let answers = try calls.map { try $0.wait() }
         // They did share one transaction.
         #expect(api.service.zoneCommits.largestBatch == rest.count)
-        return try (0...rest.count).map { index in try answers.withLock { $0[index]! }.get() }
+        return answers
     }
 
     @Test("each change is checked against the unwritten changes before it in its batch, and gets its own serial")
@@ -185,22 +175,17 @@ struct ZoneBatchTests {
         try blocker.execute("BEGIN")
         _ = try blocker.query("SELECT id FROM zones WHERE name = 'held.example.' FOR UPDATE")
 
-        let held = Mutex<APIClient.Response?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            let response = try? api.patch("held.example", token: acme.token,
-                                          #"[{"action": "add", "name": "a.held.example", "type": "A", "records": ["192.0.2.1"]}]"#)
-            held.withLock { $0 = response }
-            done.signal()
-        }.start()
+        let held = BackgroundCall {
+            try api.patch("held.example", token: acme.token,
+                          #"[{"action": "add", "name": "a.held.example", "type": "A", "records": ["192.0.2.1"]}]"#)
+        }
         usleep(200_000)
         let free = try api.patch("free.example", token: acme.token,
                                  #"[{"action": "add", "name": "a.free.example", "type": "A", "records": ["192.0.2.1"]}]"#)
         #expect(free.status == 200)
-        #expect(held.withLock { $0 } == nil, "the change of the held zone did not wait for its lock")
+        #expect(held.outcome(within: 0) == nil, "the change of the held zone did not wait for its lock")
         try blocker.execute("COMMIT")
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        #expect(held.withLock { $0?.status } == 200)
+        #expect(try held.wait(timeoutSeconds: 10).status == 200)
         #expect(try api.rrsetLines("held.example", token: acme.token) == ["a.held.example. A 3600 192.0.2.1"])
     }
 

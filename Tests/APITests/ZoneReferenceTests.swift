@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationHarness
 import Store
 import Testing
 

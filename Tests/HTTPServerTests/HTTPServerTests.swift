@@ -11,26 +11,6 @@ final class Recorder<Value: Sendable>: Sendable {
     var all: [Value] { values.withLock { $0 } }
 }
 
-/// Runs blocking work on a thread of its own and lets the test wait for its result.
-final class BackgroundCall<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<Value, any Error>?
-
-    init(_ work: @escaping @Sendable () throws -> Value) {
-        Thread { [self] in
-            result = Result { try work() }
-            done.signal()
-        }.start()
-    }
-
-    func wait(timeoutSeconds: Double = 60) throws -> Value {
-        guard done.wait(timeout: .now() + timeoutSeconds) == .success else {
-            throw HTTPTestClientError("background call did not finish within \(timeoutSeconds) s")
-        }
-        return try result!.get()
-    }
-}
-
 /// A real server on a kernel-chosen loopback port, stopped when the test ends.
 func withServer(
     configure: (inout HTTPServerConfiguration) -> Void = { _ in },
