@@ -10,6 +10,8 @@ public final class APIService: Sendable {
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
     let zoneCommits: ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>
+    /// What the last batch of each zone knew of it, for the next batch to plan from.
+    let zonePlans: ZonePlans
     /// How many batches of changes may run at once (`ZoneCommitQueue` lanes). Changes of one zone
     /// (as named) always wait in the same lane, so they share transactions. One lane measured
     /// best on two cores (bench/api): the fewer lanes, the larger each batch.
@@ -33,7 +35,9 @@ public final class APIService: Sendable {
         self.pool = pool
         self.zoneDefaults = zoneDefaults
         self.log = log
-        zoneCommits = ZoneCommitQueue(maxBatch: commitBatch) { APIService.commitZoneChanges($0, pool: pool) }
+        let zonePlans = ZonePlans()
+        self.zonePlans = zonePlans
+        zoneCommits = ZoneCommitQueue(maxBatch: commitBatch) { APIService.commitZoneChanges($0, pool: pool, plans: zonePlans) }
         self.commitLanes = max(1, commitLanes)
         rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)
         tokens = TokenCache(lifetime: tokenCacheSeconds)

@@ -42,6 +42,10 @@ extension APIService {
                requests.snapshot().map { ("method=\"\($0.0.method)\",status=\"\($0.0.status)\"", Int64($0.1)) })
         metric("zonectl_database_connections", "gauge", "This process's API database connections, by state.",
                [("state=\"open\"", Int64(pool.openConnectionCount)), ("state=\"idle\"", Int64(pool.idleConnectionCount))])
+        let plans = zonePlans.counts
+        metric("zonectl_commit_plans_total", "counter",
+               "Batches of zone changes this process committed in one round trip from what the zones' previous batch knew (hit), and such plans found stale and committed the usual way (miss).",
+               [("outcome=\"hit\"", Int64(plans.hits)), ("outcome=\"miss\"", Int64(plans.misses))])
         var headers = HTTPHeaders()
         headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))

@@ -59,14 +59,14 @@ extension APIService {
 
     private func committed(_ change: ZoneChange) throws -> ZoneEditor.Outcome {
         if change.replaceAll || change.kind == "import" {
-            return try Self.commitZoneChanges([change], pool: pool)[0].get()
+            return try Self.commitZoneChanges([change], pool: pool, plans: zonePlans)[0].get()
         }
         do {
             return try zoneCommits.submit(lane: commitLane(change.reference), change)
         } catch is ZoneLockedElsewhere {
             // Another transaction holds the zone (an import, a pool update, another process):
             // wait for it here, alone, rather than hold up the lane.
-            return try Self.commitZoneChanges([change], pool: pool, waitForLocks: true)[0].get()
+            return try Self.commitZoneChanges([change], pool: pool, plans: zonePlans, waitForLocks: true)[0].get()
         }
     }
 
@@ -100,21 +100,101 @@ extension APIService {
     ///
     /// Without `waitForLocks`, a zone another transaction holds is not waited for: its changes
     /// fail with `ZoneLockedElsewhere`, for their callers to commit alone.
-    static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool,
+    ///
+    /// When an earlier batch left a plan of every zone (`ZonePlans`), the batch is first planned
+    /// from those, without reading, and locked, written and committed in one round trip
+    /// (`commitFromPlans`); the usual way is taken when that cannot be done or the plans were
+    /// stale.
+    static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans,
                                   waitForLocks: Bool = false) -> [Result<ZoneEditor.Outcome, any Error>] {
+        if !waitForLocks, let results = commitFromPlans(changes, pool: pool, plans: plans) { return results }
         do {
-            return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, on: db) }
+            return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, plans: plans, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
             // Retried already, or the database is gone: nothing one change did.
             return changes.map { _ in .failure(error) }
         } catch {
             guard changes.count > 1 else { return [.failure(error)] }
-            return changes.flatMap { commitZoneChanges([$0], pool: pool, waitForLocks: true) }
+            return changes.flatMap { commitZoneChanges([$0], pool: pool, plans: plans, waitForLocks: true) }
+        }
+    }
+
+    /// The batch planned from `plans` and committed in one round trip: [BEGIN, lock (without
+    /// waiting), write, COMMIT], the write checking that every zone and account row is still the
+    /// version planned from and that the owners taken to be empty are (`ZoneWrite`). Nil, with
+    /// nothing committed, when a zone has no plan, when a change needs the database to be
+    /// planned (a zone named by id, a new delegation below the apex, whose check reads what it
+    /// would hide), when a change would be refused or change nothing (such an answer would rest
+    /// on a plan nobody checked), and when the transaction failed (a plan was stale, a zone
+    /// locked elsewhere, anything else): the caller then commits the batch the usual way.
+    private static func commitFromPlans(_ changes: [ZoneChange], pool: ConnectionPool,
+                                        plans: ZonePlans) -> [Result<ZoneEditor.Outcome, any Error>]? {
+        var names: [String] = []
+        var operationsOf: [[RRsetOperation]] = []
+        for change in changes {
+            guard !change.replaceAll, case .name(let name) = change.reference, let early = change.early, early.zone == name,
+                  case .success(let operations) = early.operations,
+                  !operations.contains(where: { $0.type == .ns && $0.owner != name }) else { return nil }
+            names.append(name.description)
+            operationsOf.append(operations)
+        }
+        guard let found = plans.plans(for: Set(names)) else { return nil }
+        do {
+            return try pool.transaction { db -> [Result<ZoneEditor.Outcome, any Error>]? in
+                var editors: [String: ZoneEditor] = [:]
+                var touched: [String: [DomainName]] = [:]
+                for (index, change) in changes.enumerated() {
+                    let plan = found[names[index]]!
+                    let zone = try visibleZone(change.call, row: plan.zone)
+                    try checkIfMatch(change.call, zone: zone)
+                    if editors[names[index]] == nil {
+                        editors[names[index]] = try ZoneEditor(db: db, zone: zone, account: plan.account, known: plan.known)
+                    }
+                    touched[names[index], default: []] += operationsOf[index].map(\.owner)
+                }
+                // What the plans do not know is taken to be empty, and the write checks it is.
+                var assumed: [String: Set<DomainName>] = [:]
+                for (name, owners) in touched {
+                    assumed[name] = editors[name]!.unloadedOwners(owners)
+                    editors[name]!.absorb([], loaded: assumed[name]!)
+                }
+                var outcomes: [ZoneEditor.Outcome] = []
+                for (index, change) in changes.enumerated() {
+                    try checkIfMatch(change.call, zone: editors[names[index]]!.zone)
+                    let outcome = try editors[names[index]]!.apply(operationsOf[index], kind: change.kind,
+                                                                    tokenID: change.call.principal.tokenID)
+                    guard outcome.changed else { return nil }
+                    outcomes.append(outcome)
+                }
+                var writes: [ZoneWrite] = []
+                for (name, plan) in found.sorted(by: { $0.value.zone.id < $1.value.zone.id }) {
+                    guard var write = editors[name]!.takeWrite() else { return nil }
+                    write.expected = plan.versions
+                    write.assumedEmpty = assumed[name, default: []].map(\.ownerKey)
+                    writes.append(write)
+                }
+                let versions = try ZoneChangeRepository.commitAndEnd(
+                    writes, after: [ZoneRepository.lockStatement(ids: writes.map(\.zoneID))], on: db)
+                for (name, plan) in found {
+                    let editor = editors[name]!
+                    guard let version = versions[plan.zone.id] else { continue }
+                    plans.keep(ZonePlans.Plan(zone: editor.zone.row, account: plan.account,
+                                              versions: RowVersions(zone: version, account: plan.versions.account),
+                                              known: editor.knownOwners(around: touched[name] ?? [])))
+                }
+                plans.hit()
+                return outcomes.map { .success($0) }
+            }
+        } catch is HTTPProblem {
+            return nil  // refused: the usual way says so, from what it reads
+        } catch {
+            plans.miss(Set(names))
+            return nil
         }
     }
 
     /// The body of `commitZoneChanges`, inside its transaction.
-    private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool,
+    private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool, plans: ZonePlans,
                                       on db: PostgresConnection) throws -> [Result<ZoneEditor.Outcome, any Error>] {
         let references = changes.map(\.reference)
         var ids: Set<Int64> = []
@@ -135,7 +215,7 @@ extension APIService {
         }
         let earlyRead = earlyOwners.isEmpty ? nil : RecordRepository.recordsStatement(
             atOwnersOf: earlyOwners.flatMap { zone, owners in owners.map { (zone.description, $0.ownerKey) } })
-        var byID: [Int64: (zone: ZoneRow, account: AccountRow?)] = [:]
+        var byID: [Int64: (zone: ZoneRow, account: AccountRow?, versions: RowVersions)] = [:]
         var idByName: [String: Int64] = [:]
         var busyIDs: Set<Int64> = []
         var earlyRecords: [Int64: [RecordRow]] = [:]
@@ -215,7 +295,9 @@ extension APIService {
         }
 
         var outcomes: [(index: Int, outcome: ZoneEditor.Outcome)] = []
+        var touchedOwners: [Int64: [DomainName]] = [:]
         for (index, zoneID, operations) in planned {
+            if !changes[index].replaceAll { touchedOwners[zoneID, default: []] += operations.map(\.owner) }
             let change = changes[index]
             do {
                 // Again: a change earlier in this batch may have moved the zone on.
@@ -234,8 +316,15 @@ extension APIService {
         }
         // The write and the COMMIT in one round trip. From here on nothing may throw: the
         // changes are committed, and an error would send them round again one by one.
-        if !writes.isEmpty { try ZoneChangeRepository.commit(writes, thenCommit: true, on: db) }
+        let versions = writes.isEmpty ? [:] : try ZoneChangeRepository.commitAndEnd(writes, on: db)
         for (index, outcome) in outcomes { results[index] = .success(outcome) }
+        // What this batch knew of its zones, for the next one to plan from.
+        for (zoneID, editor) in editors {
+            guard let read = byID[zoneID], read.versions.account != "-", read.account != nil else { continue }
+            plans.keep(ZonePlans.Plan(zone: editor.zone.row, account: editor.account,
+                                      versions: RowVersions(zone: versions[zoneID] ?? read.versions.zone, account: read.versions.account),
+                                      known: editor.knownOwners(around: touchedOwners[zoneID] ?? [])))
+        }
         return results.map { $0! }
     }
 }

@@ -27,12 +27,21 @@ struct ZoneEditor {
     /// not look at the serial, and nothing else of them changes while the editor lives.
     private let serviceRRsets: [RRset]
 
-    init(db: PostgresConnection, zone: HostedZone, account: AccountRow) throws {
+    /// `known`: owners an earlier batch loaded and what they held (`ZonePlans`), taken as
+    /// loaded.
+    init(db: PostgresConnection, zone: HostedZone, account: AccountRow,
+         known: ZoneRecordOverlay.KnownOwners = .init()) throws {
         self.db = db
         self.zone = zone
         self.account = account
-        records = ZoneRecordOverlay(zoneID: zone.id)
+        records = ZoneRecordOverlay(zoneID: zone.id, known: known)
         serviceRRsets = [try zone.soaRRset(), try zone.apexNSRRset()]
+    }
+
+    /// What the owners `touched` and the names up to the apex hold, those loaded; right after
+    /// `takeWrite` (see `ZoneRecordOverlay.known`).
+    func knownOwners(around touched: some Sequence<DomainName>) -> ZoneRecordOverlay.KnownOwners {
+        records.known(Self.neighbourhood(of: touched, apex: zone.name))
     }
 
     /// What one change did.

@@ -22,6 +22,30 @@ struct ZoneRecordOverlay {
         self.zoneID = zoneID
     }
 
+    /// The owners an earlier batch loaded, with what they held when it committed.
+    init(zoneID: Int64, known: KnownOwners) {
+        self.zoneID = zoneID
+        for rrset in known.rrsets { remember(rrset) }
+        loadedOwners = known.owners
+    }
+
+    /// Loaded owners and everything they hold, as stored.
+    struct KnownOwners {
+        var owners: Set<DomainName> = []
+        var rrsets: [RRset] = []
+    }
+
+    /// What `owners` hold, those of them that are loaded; only right after `takeDifference` (what
+    /// is current is then what is stored).
+    func known(_ owners: Set<DomainName>) -> KnownOwners {
+        var known = KnownOwners()
+        for owner in owners where isLoaded(owner) {
+            known.owners.insert(owner)
+            known.rrsets += current[owner].map { Array($0.values) } ?? []
+        }
+        return known
+    }
+
     func isLoaded(_ owner: DomainName) -> Bool {
         isComplete || loadedOwners.contains(owner)
     }

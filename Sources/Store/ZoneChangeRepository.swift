@@ -42,13 +42,23 @@ public struct ZoneWrite: Sendable {
     public var changes: [NewZoneChange]
     public var serial: Int64
     public var recordCount: Int64
-    public init(zoneID: Int64, deleting: [RRsetKey], inserting: [RecordRow], changes: [NewZoneChange], serial: Int64, recordCount: Int64) {
+    /// Set when the write was planned from rows this transaction did not read (a batch planned
+    /// from what the previous one left, `ZonePlans`): the zone's and its account's rows must
+    /// still be these versions, or nothing is written.
+    public var expected: RowVersions?
+    /// Owners (their keys) the plan took to hold no records without reading them: if one does,
+    /// nothing is written.
+    public var assumedEmpty: [[UInt8]]
+    public init(zoneID: Int64, deleting: [RRsetKey], inserting: [RecordRow], changes: [NewZoneChange], serial: Int64, recordCount: Int64,
+                expected: RowVersions? = nil, assumedEmpty: [[UInt8]] = []) {
         self.zoneID = zoneID
         self.deleting = deleting
         self.inserting = inserting
         self.changes = changes
         self.serial = serial
         self.recordCount = recordCount
+        self.expected = expected
+        self.assumedEmpty = assumedEmpty
     }
 }
 
@@ -82,11 +92,9 @@ public enum ZoneChangeRepository {
     /// does), all taking effect when the transaction commits. Each zone as it now is, by id
     /// (none with `thenCommit`: the caller is done with the transaction).
     ///
-    /// With `thenCommit`, the transaction's COMMIT goes in the same round trip
-    /// (`PostgresConnection.commit(after:)`), for a caller that has nothing left to do in it. So
-    /// the statement checks itself: it fails, and nothing commits, when a zone is missing or a
-    /// journal entry was not written. Nor does it format the zones' rows for an answer nobody
-    /// reads.
+    /// The statement checks itself: it fails, and nothing is written, when a zone is missing or
+    /// not at its `expected` versions, an owner of `assumedEmpty` holds records, or a journal
+    /// entry was not written.
     ///
     /// The notifications are part of the transaction. A transaction that notifies holds
     /// PostgreSQL's notify lock from its commit until its WAL flush ends, so notifying commits go
@@ -94,15 +102,41 @@ public enum ZoneChangeRepository {
     /// COMMIT instead cost every batch a second transaction: measured slower (see
     /// docs/architecture.md).
     @discardableResult
-    public static func commit(_ writes: [ZoneWrite], thenCommit: Bool = false, on db: PostgresConnection) throws -> [Int64: ZoneRow] {
+    public static func commit(_ writes: [ZoneWrite], on db: PostgresConnection) throws -> [Int64: ZoneRow] {
+        var rows: [Int64: ZoneRow] = [:]
+        for row in try write(writes, first: [], thenCommit: false, on: db) {
+            let zone = try ZoneRepository.zoneRow(from: row)
+            rows[zone.id] = zone
+        }
+        return rows
+    }
+
+    /// `commit`, with the transaction's COMMIT in the same round trip
+    /// (`PostgresConnection.commit(after:)`), for a caller that has nothing left to do in it; the
+    /// statements of `first` go before the write in that round trip. Returns the zones' new row
+    /// versions, for the next batch to plan from (the rows themselves are not formatted: nobody
+    /// would read them).
+    @discardableResult
+    public static func commitAndEnd(_ writes: [ZoneWrite], after first: [PostgresStatement] = [],
+                                    on db: PostgresConnection) throws -> [Int64: String] {
+        var versions: [Int64: String] = [:]
+        for row in try write(writes, first: first, thenCommit: true, on: db) {
+            versions[try row.int("id")] = try row.string("version")
+        }
+        return versions
+    }
+
+    private static func write(_ writes: [ZoneWrite], first: [PostgresStatement], thenCommit: Bool,
+                              on db: PostgresConnection) throws -> [PostgresRow] {
         let writes = writes.filter { !$0.changes.isEmpty }
         guard !writes.isEmpty else {
-            if thenCommit { _ = try db.commit(after: []) }
-            return [:]
+            if thenCommit { _ = try db.commit(after: first) }
+            else if !first.isEmpty { _ = try db.queries(first) }
+            return []
         }
         let changes = writes.flatMap(\.changes)
         precondition(changes.allSatisfy { !$0.kind.isEmpty && !$0.kind.utf8.contains(UInt8(ascii: ",")) }, "a change kind is a plain word")
-        var statements: [PostgresStatement] = []
+        var statements = first
         let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
         if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
         let large = writes.filter { $0.inserting.count > RecordRepository.insertSlice }
@@ -113,6 +147,7 @@ public enum ZoneChangeRepository {
             statements = []
             for write in large { try RecordRepository.insert(zoneID: write.zoneID, write.inserting, on: db) }
         }
+        let assumed = writes.flatMap { write in write.assumedEmpty.map { ZoneOwnerKey(zoneID: write.zoneID, ownerKey: $0) } }
         var inline: [(zoneID: Int64, row: RecordRow)] = []
         for write in writes where write.inserting.count <= RecordRepository.insertSlice {
             inline += write.inserting.map { (write.zoneID, $0) }
@@ -129,9 +164,12 @@ public enum ZoneChangeRepository {
                             string_to_array($4, ','), string_to_array($5, ','), string_to_array($6, E'\\n')) AS u(z, o, k, t, l, r)
             ), zone AS (
                 UPDATE zones SET serial = u.s::bigint, record_count = u.c::bigint, updated_at = now()
-                FROM unnest(string_to_array($7, ','), string_to_array($8, ','), string_to_array($9, ',')) AS u(i, s, c)
+                FROM unnest(string_to_array($7, ','), string_to_array($8, ','), string_to_array($9, ','),
+                            string_to_array($19, ','), string_to_array($20, ',')) AS u(i, s, c, v, av)
                 WHERE zones.id = u.i::bigint
-                RETURNING \(thenCommit ? "id" : ZoneRepository.columns)
+                  AND (u.v = '-' OR (zones.xmin = u.v::xid
+                                     AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = zones.account_id AND a.xmin = u.av::xid)))
+                RETURNING \(thenCommit ? "id, xmin::text AS version" : ZoneRepository.columns)
             ), entry AS (
                 INSERT INTO zone_changes (zone_id, serial_from, serial_to, token_id, kind, removed, added)
                 SELECT e.z::bigint, NULLIF(e.f, '-')::bigint, e.t::bigint, NULLIF(e.k, '-'), e.kind, e.r::jsonb, e.a::jsonb
@@ -143,9 +181,11 @@ public enum ZoneChangeRepository {
             ), checked AS MATERIALIZED (
                 SELECT zonectl_require(
                     (SELECT count(*) FROM zone) = $17
+                        AND NOT EXISTS (SELECT FROM unnest(string_to_array($21, ','), string_to_array($22, E'\\n')) AS k(z, hex),
+                                                    LATERAL (\(RecordRepository.probe(zoneID: "k.z::bigint"))) r)
                         AND (SELECT count(pg_notify('zone_changed', e.zone_id || ' ' || e.serial_to)) FROM entry e) = $18,
-                    'a batch write did not find all of its ' || $17 || ' zone(s) or did not journal all of its '
-                        || $18 || ' change(s)') AS ok
+                    'a batch write did not find all of its ' || $17 || ' zone(s) at the versions it was planned from, '
+                        || 'found records where it planned none, or did not journal all of its ' || $18 || ' change(s)') AS ok
             )
             -- checked on the outer side, so it runs even when no zone was found
             SELECT checked.ok, zone.* FROM checked LEFT JOIN zone ON true
@@ -162,15 +202,13 @@ public enum ZoneChangeRepository {
                    .text(changes.map(\.kind).joined(separator: ",")),
                    .textArray(changes.map(\.removedJSON)),
                    .textArray(changes.map(\.addedJSON)),
-                   .int(Int64(writes.count)), .int(Int64(changes.count))]))
+                   .int(Int64(writes.count)), .int(Int64(changes.count)),
+                   .text(writes.map { $0.expected?.zone ?? "-" }.joined(separator: ",")),
+                   .text(writes.map { $0.expected?.account ?? "-" }.joined(separator: ",")),
+                   .text(assumed.map { String($0.zoneID) }.joined(separator: ",")),
+                   .text(assumed.map { ByteaHex.digits($0.ownerKey) }.joined(separator: "\n"))]))
         let results = thenCommit ? try db.commit(after: statements) : try db.queries(statements)
-        guard !thenCommit else { return [:] }
-        var rows: [Int64: ZoneRow] = [:]
-        for row in results[results.count - 1].rows {
-            let zone = try ZoneRepository.zoneRow(from: row)
-            rows[zone.id] = zone
-        }
-        return rows
+        return results[results.count - 1].rows
     }
 
     /// Entries newest first, before the entry `beforeID` when given.

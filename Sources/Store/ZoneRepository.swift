@@ -126,6 +126,13 @@ public enum ZoneRepository {
         try db.query("SELECT \(columns) FROM zones WHERE name = $1 FOR UPDATE", [.text(name)]).rows.first.map(zoneRow(from:))
     }
 
+    /// Locks the zones with these ids until the transaction ends, in id order, or fails at once
+    /// (lock_not_available) when another transaction holds one of them.
+    public static func lockStatement(ids: [Int64]) -> PostgresStatement {
+        PostgresStatement("SELECT id FROM zones WHERE id = ANY(string_to_array($1, ',')::bigint[]) ORDER BY id FOR UPDATE NOWAIT",
+                          [.text(ids.map(String.init).joined(separator: ","))])
+    }
+
     /// Locks every zone named by id or by name until the transaction ends, and reads each with
     /// its account (nil if missing), in one round trip. Rows are locked in id order, so two
     /// transactions locking overlapping sets of zones wait for each other but never deadlock.
@@ -133,23 +140,25 @@ public enum ZoneRepository {
     /// `busy`, read but not locked (one more round trip, only then).
     ///
     /// `then` runs in the same round trip, after the lock (so it sees what the lock waited
-    /// for); its result comes back as `then`.
+    /// for); its result comes back as `then`. Each locked zone comes with the versions of the
+    /// rows read, for a later batch to plan from them without reading (`RowVersions`).
     public static func lockWithAccounts(ids: [Int64], names: [String], skipLocked: Bool = false, then: PostgresStatement? = nil,
                                         on db: PostgresConnection) throws
-        -> (locked: [(zone: ZoneRow, account: AccountRow?)], busy: [ZoneRow], then: PostgresResult?) {
+        -> (locked: [(zone: ZoneRow, account: AccountRow?, versions: RowVersions)], busy: [ZoneRow], then: PostgresResult?) {
         let parameters: [PostgresParameter] = [.text(ids.map(String.init).joined(separator: ",")), .text(names.joined(separator: "\n"))]
         let named = "id = ANY(string_to_array($1, ',')::bigint[]) OR name = ANY(string_to_array($2, E'\\n'))"
         let results = try db.queries([PostgresStatement(
             """
-            SELECT z.*, \(AccountRepository.prefixedColumns(table: "a", prefix: "account_row_"))
-            FROM (SELECT \(columns) FROM zones WHERE \(named) ORDER BY id FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")) z
+            SELECT z.*, \(AccountRepository.prefixedColumns(table: "a", prefix: "account_row_")), a.xmin::text AS account_row_version
+            FROM (SELECT \(columns), xmin::text AS row_version FROM zones WHERE \(named) ORDER BY id FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")) z
             LEFT JOIN accounts a ON a.id = z.account_id
             """,
             parameters)] + (then.map { [$0] } ?? []))
         let result = results[0]
         let locked = try result.rows.map { row in
             let account = row["account_row_id"] == nil ? nil : try AccountRepository.account(from: row, prefix: "account_row_")
-            return (zone: try zoneRow(from: row), account: account)
+            let versions = RowVersions(zone: try row.string("row_version"), account: try row.optionalString("account_row_version") ?? "-")
+            return (zone: try zoneRow(from: row), account: account, versions: versions)
         }
         let lockedIDs = Set(locked.map(\.zone.id))
         let lockedNames = Set(locked.map(\.zone.name))
@@ -242,5 +251,18 @@ public enum ZoneRepository {
             nameservers: try row.string("nameservers").split(separator: "\n").map(String.init),
             nsTTL: try row.int("ns_ttl"), recordCount: try row.int("record_count"), poolID: try row.optionalInt("pool_id"),
             kind: try row.string("kind"), createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"))
+    }
+}
+
+/// Which versions of a zone's row and of its account's row something was read from (their
+/// `xmin`: every update of a row makes a new version with a new one). A batch planned from rows
+/// it did not read again is written only if both rows are still these versions
+/// (`ZoneWrite.expected`).
+public struct RowVersions: Sendable, Equatable {
+    public var zone: String
+    public var account: String
+    public init(zone: String, account: String) {
+        self.zone = zone
+        self.account = account
     }
 }

@@ -227,13 +227,13 @@ struct ZoneBatchTests {
         let real = ZoneWrite(zoneID: zoneID, deleting: [], inserting: [], changes: [change(zoneID, 1_000)], serial: 1_000, recordCount: 2)
         let missing = ZoneWrite(zoneID: 999_999, deleting: [], inserting: [], changes: [change(999_999, 7)], serial: 7, recordCount: 2)
         let failure = #expect(throws: DatabaseError.self) {
-            try db.transaction { db in try ZoneChangeRepository.commit([real, missing], thenCommit: true, on: db) }
+            try db.transaction { db in try ZoneChangeRepository.commitAndEnd([real, missing], on: db) }
         }
         #expect(failure?.message.contains("did not find all of its 2 zone(s)") == true, "\(String(describing: failure))")
         #expect(try api.databaseText("SELECT serial::text AS all FROM zones WHERE name = 'real.example.'") != "1000")
         #expect(try api.databaseText("SELECT count(*)::text AS all FROM zone_changes WHERE serial_to = 1000") == "0")
         // The same write without the missing zone commits.
-        try db.transaction { db in try ZoneChangeRepository.commit([real], thenCommit: true, on: db) }
+        try db.transaction { db in try ZoneChangeRepository.commitAndEnd([real], on: db) }
         #expect(try api.databaseText("SELECT serial::text AS all FROM zones WHERE name = 'real.example.'") == "1000")
     }
 }
