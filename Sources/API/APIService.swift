@@ -37,7 +37,9 @@ public final class APIService: Sendable {
         self.log = log
         let zonePlans = ZonePlans()
         self.zonePlans = zonePlans
-        zoneCommits = ZoneCommitQueue(maxBatch: commitBatch) { APIService.commitZoneChanges($0, pool: pool, plans: zonePlans) }
+        zoneCommits = ZoneCommitQueue(maxBatch: commitBatch,
+                                      startBatch: { APIService.startFromPlans($0, pool: pool, plans: zonePlans) },
+                                      commitBatch: { APIService.commitZoneChanges($0, pool: pool, plans: zonePlans) })
         self.commitLanes = max(1, commitLanes)
         rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)
         tokens = TokenCache(lifetime: tokenCacheSeconds)

@@ -103,11 +103,11 @@ extension APIService {
     ///
     /// When an earlier batch left a plan of every zone (`ZonePlans`), the batch is first planned
     /// from those, without reading, and locked, written and committed in one round trip
-    /// (`commitFromPlans`); the usual way is taken when that cannot be done or the plans were
+    /// (`startFromPlans`); the usual way is taken when that cannot be done or the plans were
     /// stale.
     static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans,
-                                  waitForLocks: Bool = false) -> [Result<ZoneEditor.Outcome, any Error>] {
-        if !waitForLocks, let results = commitFromPlans(changes, pool: pool, plans: plans) { return results }
+                                  waitForLocks: Bool = false, fromPlans: Bool = true) -> [Result<ZoneEditor.Outcome, any Error>] {
+        if fromPlans, !waitForLocks, let finish = startFromPlans(changes, pool: pool, plans: plans) { return finish() }
         do {
             return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, plans: plans, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
@@ -119,16 +119,17 @@ extension APIService {
         }
     }
 
-    /// The batch planned from `plans` and committed in one round trip: [BEGIN, lock (without
+    /// The batch planned from `plans` and sent as one round trip: [BEGIN, lock (without
     /// waiting), write, COMMIT], the write checking that every zone and account row is still the
-    /// version planned from and that the owners taken to be empty are (`ZoneWrite`). Nil, with
-    /// nothing committed, when a zone has no plan, when a change needs the database to be
-    /// planned (a zone named by id, a new delegation below the apex, whose check reads what it
-    /// would hide), when a change would be refused or change nothing (such an answer would rest
-    /// on a plan nobody checked), and when the transaction failed (a plan was stale, a zone
-    /// locked elsewhere, anything else): the caller then commits the batch the usual way.
-    private static func commitFromPlans(_ changes: [ZoneChange], pool: ConnectionPool,
-                                        plans: ZonePlans) -> [Result<ZoneEditor.Outcome, any Error>]? {
+    /// version planned from and that the owners taken to be empty are (`ZoneWrite`). Returns
+    /// what waits for that round trip and answers the changes (on any thread), or nil, with
+    /// nothing sent, when a zone has no plan, when a change needs the database to be planned (a
+    /// zone named by id, a new delegation below the apex, whose check reads what it would
+    /// hide), or when a change would be refused or change nothing (such an answer would rest on
+    /// a plan nobody checked). When the round trip fails (a plan was stale, a zone locked
+    /// elsewhere, anything else), nothing committed and the batch is committed the usual way.
+    static func startFromPlans(_ changes: [ZoneChange], pool: ConnectionPool,
+                               plans: ZonePlans) -> (() -> [Result<ZoneEditor.Outcome, any Error>])? {
         var names: [String] = []
         var operationsOf: [[RRsetOperation]] = []
         for change in changes {
@@ -138,60 +139,79 @@ extension APIService {
             names.append(name.description)
             operationsOf.append(operations)
         }
-        guard let found = plans.plans(for: Set(names)) else { return nil }
+        guard let found = plans.plans(for: Set(names)), let db = try? pool.checkOut() else { return nil }
+        var editors: [String: ZoneEditor] = [:]
+        var touched: [String: [DomainName]] = [:]
+        var outcomes: [ZoneEditor.Outcome] = []
+        var writes: [ZoneWrite] = []
         do {
-            return try pool.transaction { db -> [Result<ZoneEditor.Outcome, any Error>]? in
-                var editors: [String: ZoneEditor] = [:]
-                var touched: [String: [DomainName]] = [:]
-                for (index, change) in changes.enumerated() {
-                    let plan = found[names[index]]!
-                    let zone = try visibleZone(change.call, row: plan.zone)
-                    try checkIfMatch(change.call, zone: zone)
-                    if editors[names[index]] == nil {
-                        editors[names[index]] = try ZoneEditor(db: db, zone: zone, account: plan.account, known: plan.known)
-                    }
-                    touched[names[index], default: []] += operationsOf[index].map(\.owner)
+            for (index, change) in changes.enumerated() {
+                let plan = found[names[index]]!
+                let zone = try visibleZone(change.call, row: plan.zone)
+                try checkIfMatch(change.call, zone: zone)
+                if editors[names[index]] == nil {
+                    editors[names[index]] = try ZoneEditor(db: db, zone: zone, account: plan.account, known: plan.known)
                 }
-                // What the plans do not know is taken to be empty, and the write checks it is.
-                var assumed: [String: Set<DomainName>] = [:]
-                for (name, owners) in touched {
-                    assumed[name] = editors[name]!.unloadedOwners(owners)
-                    editors[name]!.absorb([], loaded: assumed[name]!)
-                }
-                var outcomes: [ZoneEditor.Outcome] = []
-                for (index, change) in changes.enumerated() {
-                    try checkIfMatch(change.call, zone: editors[names[index]]!.zone)
-                    let outcome = try editors[names[index]]!.apply(operationsOf[index], kind: change.kind,
-                                                                    tokenID: change.call.principal.tokenID)
-                    guard outcome.changed else { return nil }
-                    outcomes.append(outcome)
-                }
-                var writes: [ZoneWrite] = []
-                for (name, plan) in found.sorted(by: { $0.value.zone.id < $1.value.zone.id }) {
-                    guard var write = editors[name]!.takeWrite() else { return nil }
-                    write.expected = plan.versions
-                    write.assumedEmpty = assumed[name, default: []].map(\.ownerKey)
-                    writes.append(write)
-                }
-                let versions = try ZoneChangeRepository.commitAndEnd(
-                    writes, after: [ZoneRepository.lockStatement(ids: writes.map(\.zoneID))], on: db)
-                for (name, plan) in found {
-                    let editor = editors[name]!
-                    guard let version = versions[plan.zone.id] else { continue }
-                    plans.keep(ZonePlans.Plan(zone: editor.zone.row, account: plan.account,
-                                              versions: RowVersions(zone: version, account: plan.versions.account),
-                                              known: editor.knownOwners(around: touched[name] ?? [])))
-                }
-                plans.hit()
-                return outcomes.map { .success($0) }
+                touched[names[index], default: []] += operationsOf[index].map(\.owner)
             }
-        } catch is HTTPProblem {
-            return nil  // refused: the usual way says so, from what it reads
+            // What the plans do not know is taken to be empty, and the write checks it is.
+            var assumed: [String: Set<DomainName>] = [:]
+            for (name, owners) in touched {
+                assumed[name] = editors[name]!.unloadedOwners(owners)
+                editors[name]!.absorb([], loaded: assumed[name]!)
+            }
+            for (index, change) in changes.enumerated() {
+                try checkIfMatch(change.call, zone: editors[names[index]]!.zone)
+                let outcome = try editors[names[index]]!.apply(operationsOf[index], kind: change.kind,
+                                                                tokenID: change.call.principal.tokenID)
+                guard outcome.changed else { throw Unplannable() }
+                outcomes.append(outcome)
+            }
+            for (name, plan) in found.sorted(by: { $0.value.zone.id < $1.value.zone.id }) {
+                guard var write = editors[name]!.takeWrite() else { throw Unplannable() }
+                write.expected = plan.versions
+                write.assumedEmpty = assumed[name, default: []].map(\.ownerKey)
+                writes.append(write)
+            }
         } catch {
-            plans.miss(Set(names))
+            // Refused, or nothing to write: the usual way answers, from what it reads.
+            pool.checkIn(db)
             return nil
         }
+        let statements = ZoneChangeRepository.commitStatements(writes, after: [ZoneRepository.lockStatement(ids: writes.map(\.zoneID))])
+        do {
+            try db.startCommit(statements)
+        } catch {
+            pool.checkIn(db)
+            plans.miss(Set(names))
+            return { commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false) }
+        }
+        return {
+            let versions: [Int64: String]
+            do {
+                let results = try db.finishCommit()
+                pool.checkIn(db)
+                // Committed: from here on nothing may send the changes round again.
+                versions = (try? ZoneChangeRepository.versions(written: results.last?.rows ?? [])) ?? [:]
+            } catch {
+                pool.checkIn(db)
+                plans.miss(Set(names))
+                return commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false)
+            }
+            for (name, plan) in found {
+                let editor = editors[name]!
+                guard let version = versions[plan.zone.id] else { continue }
+                plans.keep(ZonePlans.Plan(zone: editor.zone.row, account: plan.account,
+                                          versions: RowVersions(zone: version, account: plan.versions.account),
+                                          known: editor.knownOwners(around: touched[name] ?? [])))
+            }
+            plans.hit()
+            return outcomes.map { .success($0) }
+        }
     }
+
+    /// A batch that cannot be planned from plans after all.
+    private struct Unplannable: Error {}
 
     /// The body of `commitZoneChanges`, inside its transaction.
     private static func applyAndWrite(_ changes: [ZoneChange], waitForLocks: Bool, plans: ZonePlans,

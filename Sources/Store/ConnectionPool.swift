@@ -98,6 +98,19 @@ public final class ConnectionPool: @unchecked Sendable {
 
     // MARK: Checkout
 
+    /// A connection held outside a closure, for work that starts on one thread and ends on
+    /// another (`PostgresConnection.startCommit`); give it back with `checkIn`, once.
+    public func checkOut() throws -> PostgresConnection {
+        let (connection, _) = try acquire(timeout: configuration.acquireTimeoutSeconds)
+        connection.beginCheckout()
+        return connection
+    }
+
+    /// Gives back a connection from `checkOut`; a transaction left open is rolled back.
+    public func checkIn(_ connection: PostgresConnection) {
+        release(connection)
+    }
+
     private func withConnection<T>(acquireTimeout: Double, _ body: (PostgresConnection) throws -> T) throws -> T {
         var retried = false
         while true {

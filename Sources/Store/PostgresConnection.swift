@@ -45,6 +45,8 @@ public final class PostgresConnection: @unchecked Sendable {
         /// The BEGIN of a transaction not yet sent: it goes out with the transaction's first
         /// statement, in the same round trip.
         var pendingBegin: String?
+        /// Statements `startCommit` sent whose results `finishCommit` has not read.
+        var pendingCommit: Int?
         /// Whether `commit(after:)` already ended the transaction.
         var committed = false
     }
@@ -167,6 +169,21 @@ public final class PostgresConnection: @unchecked Sendable {
         if state.withLock({ $0.transactionDepth > 0 && $0.committed }) {
             throw DatabaseError(kind: .query, message: "a statement was sent after its transaction's COMMIT")
         }
+        let outgoing = try outgoing(statements)
+        let begin = takePendingBegin()
+        if begin == nil && !commit && outgoing.count == 1 {
+            let only = outgoing[0]
+            return [try run { connection in only.execute(on: connection) }]
+        }
+        var commands: [OutgoingStatement] = begin.map { [OutgoingStatement(command: $0)] } ?? []
+        commands += outgoing
+        if commit { commands.append(OutgoingStatement(command: "COMMIT")) }
+        let results = try runPipeline(commands)
+        return Array(results[(begin == nil ? 0 : 1)...].prefix(outgoing.count))
+    }
+
+    /// The statements ready for libpq, each prepared on its second use.
+    private func outgoing(_ statements: [PostgresStatement]) throws -> [OutgoingStatement] {
         var outgoing: [OutgoingStatement] = []
         outgoing.reserveCapacity(statements.count)
         for statement in statements {
@@ -179,16 +196,7 @@ public final class PostgresConnection: @unchecked Sendable {
             let name = statement.planEachCall ? nil : try preparedName(sql: statement.sql, types: types)
             outgoing.append(OutgoingStatement(sql: statement.sql, name: name, types: types, texts: texts))
         }
-        let begin = takePendingBegin()
-        if begin == nil && !commit && outgoing.count == 1 {
-            let only = outgoing[0]
-            return [try run { connection in only.execute(on: connection) }]
-        }
-        var commands: [OutgoingStatement] = begin.map { [OutgoingStatement(command: $0)] } ?? []
-        commands += outgoing
-        if commit { commands.append(OutgoingStatement(command: "COMMIT")) }
-        let results = try runPipeline(commands)
-        return Array(results[(begin == nil ? 0 : 1)...].prefix(outgoing.count))
+        return outgoing
     }
 
     /// A statement ready for libpq: prepared (by name) or with its SQL text, and its values.
@@ -228,34 +236,77 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Sends the statements in one pipeline with one sync at the end, and reads one result for
     /// each. After a failure PostgreSQL skips the rest up to the sync; the first failure is thrown.
     private func runPipeline(_ statements: [OutgoingStatement]) throws(DatabaseError) -> [PostgresResult] {
+        try startPipeline(statements)
+        return try finishPipeline(count: statements.count)
+    }
+
+    /// Sends [BEGIN, `statements`, COMMIT] in one pipeline, like `commit(after:)` in a transaction
+    /// of its own, and returns without reading the answers: `finishCommit` reads them, perhaps on
+    /// another thread (nothing else may use the connection in between). For a batch whose round
+    /// trip should overlap the wake-up of whoever waits for it.
+    public func startCommit(_ statements: [PostgresStatement]) throws {
+        precondition(state.withLock { $0.transactionDepth == 0 && $0.pendingCommit == nil }, "a commit was started inside a transaction")
+        let commands = [OutgoingStatement(command: "BEGIN")] + (try outgoing(statements)) + [OutgoingStatement(command: "COMMIT")]
+        try startPipeline(commands)
+        state.withLock { $0.pendingCommit = statements.count }
+    }
+
+    /// The results of the statements `startCommit` sent, once they committed; throws the first
+    /// failure, and then nothing was committed (the pool rolls the transaction back when the
+    /// connection comes back).
+    public func finishCommit() throws -> [PostgresResult] {
+        let count = state.withLock { state -> Int? in
+            defer { state.pendingCommit = nil }
+            return state.pendingCommit
+        }
+        guard let count else { preconditionFailure("finishCommit without startCommit") }
+        return Array(try finishPipeline(count: count + 2).dropFirst().prefix(count))
+    }
+
+    private func startPipeline(_ statements: [OutgoingStatement]) throws(DatabaseError) {
         if state.withLock({ $0.broken }) {
             throw DatabaseError(kind: .unavailable, message: "the PostgreSQL connection was lost earlier and cannot be reused")
         }
-        let outcome: Result<[PostgresResult], DatabaseError> = handle.withLock { connection in
+        let outcome: Result<Void, DatabaseError> = handle.withLock { connection in
             guard let connection else { return .failure(Self.closedError) }
             guard PQenterPipelineMode(connection) == 1 else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "could not start a pipeline")))
             }
+            guard statements.allSatisfy({ $0.send(on: connection) }), PQpipelineSync(connection) == 1 else {
+                let error = DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off"))
+                _ = PQexitPipelineMode(connection)
+                return .failure(error)
+            }
+            return .success(())
+        }
+        if case .failure(let error) = outcome {
+            markBroken()
+            throw error
+        }
+    }
+
+    /// Reads the results of the `count` statements `startPipeline` sent.
+    private func finishPipeline(count: Int) throws(DatabaseError) -> [PostgresResult] {
+        let outcome: Result<[PostgresResult], DatabaseError> = handle.withLock { connection in
+            guard let connection else { return .failure(Self.closedError) }
             var raw: [OpaquePointer?] = []
-            if statements.allSatisfy({ $0.send(on: connection) }), PQpipelineSync(connection) == 1 {
-                for _ in statements {
-                    // A statement's results end with a NULL; it has one, unless the connection failed.
-                    var last: OpaquePointer?
-                    while let result = PQgetResult(connection) {
-                        if let last { PQclear(last) }
-                        last = result
-                    }
-                    raw.append(last)
-                }
+            for _ in 0..<count {
+                // A statement's results end with a NULL; it has one, unless the connection failed.
+                var last: OpaquePointer?
                 while let result = PQgetResult(connection) {
-                    let synced = PQresultStatus(result) == PGRES_PIPELINE_SYNC
-                    PQclear(result)
-                    if synced { break }
+                    if let last { PQclear(last) }
+                    last = result
                 }
+                raw.append(last)
+            }
+            while let result = PQgetResult(connection) {
+                let synced = PQresultStatus(result) == PGRES_PIPELINE_SYNC
+                PQclear(result)
+                if synced { break }
             }
             defer { raw.forEach { PQclear($0) } }
             let exited = PQexitPipelineMode(connection) == 1
-            guard raw.count == statements.count, !raw.contains(where: { $0 == nil }), exited else {
+            guard raw.count == count, !raw.contains(where: { $0 == nil }), exited else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off")))
             }
             var results: [PostgresResult] = []

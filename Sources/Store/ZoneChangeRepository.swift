@@ -119,8 +119,27 @@ public enum ZoneChangeRepository {
     @discardableResult
     public static func commitAndEnd(_ writes: [ZoneWrite], after first: [PostgresStatement] = [],
                                     on db: PostgresConnection) throws -> [Int64: String] {
+        try versions(written: write(writes, first: first, thenCommit: true, on: db))
+    }
+
+    /// The statements `commitAndEnd` runs before its COMMIT, for a caller that sends them
+    /// itself (`PostgresConnection.startCommit`); none of the writes may be a large import.
+    /// `versions(written:)` reads the last one's rows.
+    public static func commitStatements(_ writes: [ZoneWrite], after first: [PostgresStatement]) -> [PostgresStatement] {
+        let writes = writes.filter { !$0.changes.isEmpty }
+        precondition(writes.allSatisfy { $0.inserting.count <= RecordRepository.insertSlice }, "a large import goes through commitAndEnd")
+        guard !writes.isEmpty else { return first }
+        var statements = first
+        let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
+        if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
+        statements.append(writeStatement(writes, thenCommit: true))
+        return statements
+    }
+
+    /// The zones' new row versions, by id, from the rows of the write statement.
+    public static func versions(written rows: [PostgresRow]) throws -> [Int64: String] {
         var versions: [Int64: String] = [:]
-        for row in try write(writes, first: first, thenCommit: true, on: db) {
+        for row in rows {
             versions[try row.int("id")] = try row.string("version")
         }
         return versions
@@ -147,6 +166,15 @@ public enum ZoneChangeRepository {
             statements = []
             for write in large { try RecordRepository.insert(zoneID: write.zoneID, write.inserting, on: db) }
         }
+        statements.append(writeStatement(writes, thenCommit: thenCommit))
+        let results = thenCommit ? try db.commit(after: statements) : try db.queries(statements)
+        return results[results.count - 1].rows
+    }
+
+    /// The statement that inserts the batch's records (all but those of large writes, which go
+    /// in slices first), moves its zones on, journals and checks (see `commit`).
+    private static func writeStatement(_ writes: [ZoneWrite], thenCommit: Bool) -> PostgresStatement {
+        let changes = writes.flatMap(\.changes)
         let assumed = writes.flatMap { write in write.assumedEmpty.map { ZoneOwnerKey(zoneID: write.zoneID, ownerKey: $0) } }
         var inline: [(zoneID: Int64, row: RecordRow)] = []
         for write in writes where write.inserting.count <= RecordRepository.insertSlice {
@@ -155,7 +183,7 @@ public enum ZoneChangeRepository {
         // Rows, zones and entries travel as comma- or newline-joined columns ("-" for NULL:
         // string_to_array drops a lone empty string) and two text arrays of JSON, matched up by
         // position (one unnest, no joins: a smaller plan to start for every batch).
-        statements.append(PostgresStatement(
+        return PostgresStatement(
             """
             WITH added AS (
                 INSERT INTO records (zone_id, owner, owner_key, type, ttl, rdata)
@@ -206,9 +234,7 @@ public enum ZoneChangeRepository {
                    .text(writes.map { $0.expected?.zone ?? "-" }.joined(separator: ",")),
                    .text(writes.map { $0.expected?.account ?? "-" }.joined(separator: ",")),
                    .text(assumed.map { String($0.zoneID) }.joined(separator: ",")),
-                   .text(assumed.map { ByteaHex.digits($0.ownerKey) }.joined(separator: "\n"))]))
-        let results = thenCommit ? try db.commit(after: statements) : try db.queries(statements)
-        return results[results.count - 1].rows
+                   .text(assumed.map { ByteaHex.digits($0.ownerKey) }.joined(separator: "\n"))])
     }
 
     /// Entries newest first, before the entry `beforeID` when given.
