@@ -38,7 +38,7 @@ public final class APIService: Sendable {
         let zonePlans = ZonePlans()
         self.zonePlans = zonePlans
         zoneCommits = ZoneCommitQueue(maxBatch: commitBatch,
-                                      startBatch: { APIService.startFromPlans($0, pool: pool, plans: zonePlans) },
+                                      prepareBatch: { APIService.prepareFromPlans($0, pool: pool, plans: zonePlans) },
                                       commitBatch: { APIService.commitZoneChanges($0, pool: pool, plans: zonePlans) })
         self.commitLanes = max(1, commitLanes)
         rrsetPages = ResponseCache(capacityBytes: responseCacheBytes)

@@ -107,7 +107,7 @@ extension APIService {
     /// stale.
     static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans,
                                   waitForLocks: Bool = false, fromPlans: Bool = true) -> [Result<ZoneEditor.Outcome, any Error>] {
-        if fromPlans, !waitForLocks, let finish = startFromPlans(changes, pool: pool, plans: plans) { return finish() }
+        if fromPlans, !waitForLocks, let finish = startFromPlans(changes, pool: pool, plans: plans) { return finish {} }
         do {
             return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, plans: plans, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
@@ -129,7 +129,15 @@ extension APIService {
     /// a plan nobody checked). When the round trip fails (a plan was stale, a zone locked
     /// elsewhere, anything else), nothing committed and the batch is committed the usual way.
     static func startFromPlans(_ changes: [ZoneChange], pool: ConnectionPool,
-                               plans: ZonePlans) -> (() -> [Result<ZoneEditor.Outcome, any Error>])? {
+                               plans: ZonePlans) -> ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>.Finish? {
+        prepareFromPlans(changes, pool: pool, plans: plans)?()
+    }
+
+    /// `startFromPlans` in two steps: plans the batch (nil as there), and returns what sends it.
+    /// Planning a batch does not need the database, so a leader may plan the next batch while
+    /// its own COMMIT runs (see `ZoneCommitQueue`).
+    static func prepareFromPlans(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans)
+        -> (() -> ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>.Finish)? {
         var names: [String] = []
         var operationsOf: [[RRsetOperation]] = []
         for change in changes {
@@ -179,25 +187,11 @@ extension APIService {
             return nil
         }
         let statements = ZoneChangeRepository.commitStatements(writes, after: [ZoneRepository.lockStatement(ids: writes.map(\.zoneID))])
-        do {
-            try db.startCommit(statements)
-        } catch {
-            pool.checkIn(db)
-            plans.miss(Set(names))
-            return { commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false) }
-        }
-        return {
-            let versions: [Int64: String]
-            do {
-                let results = try db.finishCommit()
-                pool.checkIn(db)
-                // Committed: from here on nothing may send the changes round again.
-                versions = (try? ZoneChangeRepository.versions(written: results.last?.rows ?? [])) ?? [:]
-            } catch {
-                pool.checkIn(db)
-                plans.miss(Set(names))
-                return commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false)
-            }
+        // The plans this batch leaves: kept as soon as the write's results are in, while its
+        // COMMIT still runs, so the next batch can be planned meanwhile. Should the COMMIT fail,
+        // they name row versions that never were, and the next batch's check fails.
+        let keep = { (results: [PostgresResult]) in
+            let versions = (try? ZoneChangeRepository.versions(written: results.last?.rows ?? [])) ?? [:]
             for (name, plan) in found {
                 let editor = editors[name]!
                 guard let version = versions[plan.zone.id] else { continue }
@@ -205,8 +199,30 @@ extension APIService {
                                           versions: RowVersions(zone: version, account: plan.versions.account),
                                           known: editor.knownOwners(around: touched[name] ?? [])))
             }
-            plans.hit()
-            return outcomes.map { .success($0) }
+        }
+        return {
+            do {
+                try db.startCommit(statements)
+            } catch {
+                pool.checkIn(db)
+                plans.miss(Set(names))
+                return { _ in commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false) }
+            }
+            return { meanwhile in
+                do {
+                    _ = try db.finishCommit { results in
+                        keep(results)
+                        meanwhile()
+                    }
+                    pool.checkIn(db)
+                } catch {
+                    pool.checkIn(db)
+                    plans.miss(Set(names))
+                    return commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false)
+                }
+                plans.hit()
+                return outcomes.map { .success($0) }
+            }
         }
     }
 

@@ -19,17 +19,22 @@ import Foundation
 ///
 /// Callers that wait hold no database connection; only the leader does. When the leader's
 /// batch is done, the first change that queued meanwhile leads the lane's next batch. When the
-/// next batch can be sent at once (`startBatch`: planned from what this batch left, in one
-/// round trip), the finishing leader sends it BEFORE it wakes anyone: waking a thread costs the
-/// waker its CPU for a while (the woken thread has slept and the scheduler prefers it), and the
-/// next leader's own wake-up then overlaps that round trip instead of preceding it.
+/// next batch can be sent at once (`prepareBatch`: planned from what this batch left, in one
+/// round trip), the finishing leader plans it while its own COMMIT runs (that needs no
+/// database, only this batch's results) and sends it BEFORE it wakes anyone: waking a thread
+/// costs the waker its CPU for a while (the woken thread has slept and the scheduler prefers
+/// it), and the next leader's own wake-up then overlaps that round trip instead of preceding
+/// it. Only the round trips are left on the lane's critical path.
 final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
     /// Commits changes together; one result per change, in order.
     typealias CommitBatch = ([Change]) -> [Result<Answer, any Error>]
-    /// Sends changes to be committed together and returns what waits for that and answers them
-    /// (one result per change, in order, as `CommitBatch`); nil when they cannot be sent so,
-    /// and then nothing was sent.
-    typealias StartBatch = ([Change]) -> (() -> [Result<Answer, any Error>])?
+    /// Waits for a batch that was sent and answers its changes (one result per change, in
+    /// order, as `CommitBatch`). It calls `meanwhile` at most once, when the batch's work is
+    /// done but its COMMIT still runs.
+    typealias Finish = (_ meanwhile: () -> Void) -> [Result<Answer, any Error>]
+    /// Plans changes to be committed together and returns what sends them, which returns their
+    /// `Finish`; nil when they cannot be sent so, and then nothing was sent or kept.
+    typealias PrepareBatch = ([Change]) -> (() -> Finish)?
 
     /// One caller's change; its fields are handed between threads under `lock` or across
     /// `wake`, never touched by two threads at once.
@@ -38,13 +43,13 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
         var result: Result<Answer, any Error>?
         var leads = false
         /// Set for a leader whose batch was sent already: the batch, and what finishes it.
-        var sent: (batch: [Job], finish: () -> [Result<Answer, any Error>])?
+        var sent: (batch: [Job], finish: Finish)?
         let wake = DispatchSemaphore(value: 0)
         init(_ change: Change) { self.change = change }
     }
 
     private let commitBatch: CommitBatch
-    private let startBatch: StartBatch?
+    private let prepareBatch: PrepareBatch?
     private let maxBatch: Int
     private let lock = NSLock()
     /// Changes waiting per lane; a lane has an entry exactly while one of its batches runs.
@@ -53,9 +58,9 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
 
     /// `maxBatch` bounds how many changes one transaction holds, and so how long one batch holds
     /// its zones' locks.
-    init(maxBatch: Int = 32, startBatch: StartBatch? = nil, commitBatch: @escaping CommitBatch) {
+    init(maxBatch: Int = 32, prepareBatch: PrepareBatch? = nil, commitBatch: @escaping CommitBatch) {
         self.commitBatch = commitBatch
-        self.startBatch = startBatch
+        self.prepareBatch = prepareBatch
         self.maxBatch = max(1, maxBatch)
     }
 
@@ -95,10 +100,12 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
     private func lead(lane: Int, first: Job) {
         let batch: [Job]
         let results: [Result<Answer, any Error>]
+        var prepared: (batch: [Job], send: () -> Finish)?
         if let sent = first.sent {
             first.sent = nil
             batch = sent.batch
-            results = sent.finish()
+            // The next batch is planned while this one's COMMIT runs.
+            results = sent.finish { prepared = self.prepare(lane: lane) }
         } else {
             lock.lock()
             let queued = waiting[lane]!
@@ -115,40 +122,50 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
             job.change = nil
         }
 
-        let next = nextLeader(lane: lane)
+        let next = nextLeader(lane: lane, prepared: prepared)
         for job in batch where job !== first { job.wake.signal() }
         next?.wake.signal()
     }
 
-    /// The first change queued in `lane`, to lead the next batch; with that batch already sent
-    /// when `startBatch` can send it. Nil, and the lane idle, when nothing is queued.
-    private func nextLeader(lane: Int) -> Job? {
+    /// The changes queued in `lane`, planned by `prepareBatch` to be sent as one batch; nil, and
+    /// the queue as it was, when nothing is queued or they cannot be sent so.
+    private func prepare(lane: Int) -> (batch: [Job], send: () -> Finish)? {
+        guard let prepareBatch else { return nil }
         lock.lock()
         guard let queued = waiting[lane], !queued.isEmpty else {
-            waiting[lane] = nil
             lock.unlock()
             return nil
         }
-        guard let startBatch else {
-            waiting[lane] = Array(queued.dropFirst())
-            lock.unlock()
-            queued[0].leads = true
-            return queued[0]
-        }
         let batch = Array(queued.prefix(maxBatch))
         waiting[lane] = Array(queued.dropFirst(batch.count))
-        largest = max(largest, batch.count)
         lock.unlock()
-        if let finish = startBatch(batch.map { $0.change! }) {
-            batch[0].sent = (batch, finish)
-        } else {
-            // Not sent: back to the front of the queue, for the leader to take with whatever
-            // queued meanwhile.
+        if let send = prepareBatch(batch.map { $0.change! }) { return (batch, send) }
+        // Back to the front of the queue, for a leader to take with whatever queued meanwhile.
+        lock.lock()
+        waiting[lane] = batch + waiting[lane]!
+        lock.unlock()
+        return nil
+    }
+
+    /// The first change queued in `lane`, to lead the next batch; with that batch already sent
+    /// when it was `prepared` or can be now. Nil, and the lane idle, when nothing is queued.
+    private func nextLeader(lane: Int, prepared: (batch: [Job], send: () -> Finish)?) -> Job? {
+        if let prepared = prepared ?? prepare(lane: lane) {
             lock.lock()
-            waiting[lane] = Array(batch.dropFirst()) + waiting[lane]!
+            largest = max(largest, prepared.batch.count)
             lock.unlock()
+            prepared.batch[0].sent = (prepared.batch, prepared.send())
+            prepared.batch[0].leads = true
+            return prepared.batch[0]
         }
-        batch[0].leads = true
-        return batch[0]
+        lock.lock()
+        defer { lock.unlock() }
+        guard let queued = waiting[lane], !queued.isEmpty else {
+            waiting[lane] = nil
+            return nil
+        }
+        waiting[lane] = Array(queued.dropFirst())
+        queued[0].leads = true
+        return queued[0]
     }
 }

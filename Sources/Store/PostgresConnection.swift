@@ -244,26 +244,33 @@ public final class PostgresConnection: @unchecked Sendable {
     /// of its own, and returns without reading the answers: `finishCommit` reads them, perhaps on
     /// another thread (nothing else may use the connection in between). For a batch whose round
     /// trip should overlap the wake-up of whoever waits for it.
+    /// The server is asked to send the statements' results before it runs the COMMIT (a
+    /// flush request), so that `finishCommit` can hand them over while the COMMIT's WAL flush
+    /// runs.
     public func startCommit(_ statements: [PostgresStatement]) throws {
         precondition(state.withLock { $0.transactionDepth == 0 && $0.pendingCommit == nil }, "a commit was started inside a transaction")
         let commands = [OutgoingStatement(command: "BEGIN")] + (try outgoing(statements)) + [OutgoingStatement(command: "COMMIT")]
-        try startPipeline(commands)
+        try startPipeline(commands, flushBefore: commands.count - 1)
         state.withLock { $0.pendingCommit = statements.count }
     }
 
     /// The results of the statements `startCommit` sent, once they committed; throws the first
     /// failure, and then nothing was committed (the pool rolls the transaction back when the
-    /// connection comes back).
-    public func finishCommit() throws -> [PostgresResult] {
+    /// connection comes back). `meanwhile` gets the statements' results as soon as they are
+    /// in, while the COMMIT still runs, when they all succeeded: work that only matters if the
+    /// commit succeeds, and can be thrown away otherwise.
+    public func finishCommit(meanwhile: ([PostgresResult]) -> Void = { _ in }) throws -> [PostgresResult] {
         let count = state.withLock { state -> Int? in
             defer { state.pendingCommit = nil }
             return state.pendingCommit
         }
         guard let count else { preconditionFailure("finishCommit without startCommit") }
-        return Array(try finishPipeline(count: count + 2).dropFirst().prefix(count))
+        return Array(try finishPipeline(count: count + 2, meanwhileAfter: count + 1, meanwhile: meanwhile).dropFirst().prefix(count))
     }
 
-    private func startPipeline(_ statements: [OutgoingStatement]) throws(DatabaseError) {
+    /// With `flushBefore`, a flush request goes before that statement: the server sends what it
+    /// has answered so far before it runs it.
+    private func startPipeline(_ statements: [OutgoingStatement], flushBefore: Int? = nil) throws(DatabaseError) {
         if state.withLock({ $0.broken }) {
             throw DatabaseError(kind: .unavailable, message: "the PostgreSQL connection was lost earlier and cannot be reused")
         }
@@ -272,7 +279,12 @@ public final class PostgresConnection: @unchecked Sendable {
             guard PQenterPipelineMode(connection) == 1 else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "could not start a pipeline")))
             }
-            guard statements.allSatisfy({ $0.send(on: connection) }), PQpipelineSync(connection) == 1 else {
+            var sent = true
+            for (index, statement) in statements.enumerated() where sent {
+                if index == flushBefore { sent = PQsendFlushRequest(connection) == 1 }
+                sent = sent && statement.send(on: connection)
+            }
+            guard sent, PQpipelineSync(connection) == 1 else {
                 let error = DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off"))
                 _ = PQexitPipelineMode(connection)
                 return .failure(error)
@@ -285,12 +297,22 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads the results of the `count` statements `startPipeline` sent.
-    private func finishPipeline(count: Int) throws(DatabaseError) -> [PostgresResult] {
+    /// Reads the results of the `count` statements `startPipeline` sent. `meanwhile` gets the
+    /// first `meanwhileAfter` results, read, as soon as they are in and if they all succeeded.
+    private func finishPipeline(count: Int, meanwhileAfter: Int? = nil, meanwhile: ([PostgresResult]) -> Void = { _ in })
+        throws(DatabaseError) -> [PostgresResult] {
         let outcome: Result<[PostgresResult], DatabaseError> = handle.withLock { connection in
             guard let connection else { return .failure(Self.closedError) }
             var raw: [OpaquePointer?] = []
-            for _ in 0..<count {
+            for index in 0..<count {
+                if index == meanwhileAfter, !raw.contains(where: { $0 == nil }) {
+                    var early: [PostgresResult] = []
+                    for case let result? in raw {
+                        guard case .success(let read) = Self.interpret(result, connection: connection) else { break }
+                        early.append(read)
+                    }
+                    if early.count == raw.count { meanwhile(early) }
+                }
                 // A statement's results end with a NULL; it has one, unless the connection failed.
                 var last: OpaquePointer?
                 while let result = PQgetResult(connection) {

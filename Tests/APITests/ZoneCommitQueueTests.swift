@@ -16,11 +16,14 @@ struct ZoneCommitQueueTests {
         private var started: [[Int]] = []
         private var returned: Set<Int> = []
         private var returnedAtStart: [[Int]: Set<Int>] = [:]
+        private var startedWhileCommitting: [[Int]: [[Int]]] = [:]
 
         func commit(_ changes: [Int]) { lock.withLock { committed.append(changes) } }
         func start(_ changes: [Int]) { lock.withLock { started.append(changes) } }
         func returned(_ change: Int) { lock.withLock { _ = returned.insert(change) } }
         func noteReturned(at changes: [Int]) { lock.withLock { returnedAtStart[changes] = returned } }
+        func noteStarts(whileCommitting changes: [Int]) { lock.withLock { startedWhileCommitting[changes] = started } }
+        func startsWhileCommitting(_ changes: [Int]) -> [[Int]]? { lock.withLock { startedWhileCommitting[changes] } }
         var commits: [[Int]] { lock.withLock { committed } }
         var starts: [[Int]] { lock.withLock { started } }
         func returnedWhenStarting(_ changes: [Int]) -> Set<Int>? { lock.withLock { returnedAtStart[changes] } }
@@ -43,21 +46,28 @@ struct ZoneCommitQueueTests {
         return call
     }
 
-    @Test("the next batch is sent before the finished batch's callers are woken; each caller gets its own answer")
+    @Test("the next batch is planned while the last one commits and sent before its callers are woken; each caller gets its own answer")
     func sendsBeforeWaking() throws {
         let record = Record()
         let firstBatch = DispatchSemaphore(value: 0)
         let secondRoundTrip = DispatchSemaphore(value: 0)
-        let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, startBatch: { changes in
+        let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, prepareBatch: { changes in
             record.start(changes)
-            if changes == [4, 5] {
-                // Time enough for a caller woken before this batch was sent to have returned.
-                usleep(100_000)
-                record.noteReturned(at: changes)
-            }
             return {
-                if changes == [2, 3] { secondRoundTrip.wait() }
-                return changes.map { .success($0 * 10) }
+                if changes == [4, 5] {
+                    // Time enough for a caller woken before this batch was sent to have returned.
+                    usleep(100_000)
+                    record.noteReturned(at: changes)
+                }
+                return { meanwhile in
+                    if changes == [2, 3] {
+                        secondRoundTrip.wait()
+                        // While [2, 3] commits, the changes queued meanwhile are planned.
+                        meanwhile()
+                        record.noteStarts(whileCommitting: changes)
+                    }
+                    return changes.map { .success($0 * 10) }
+                }
             }
         }, commitBatch: { changes in
             record.commit(changes)
@@ -82,6 +92,7 @@ struct ZoneCommitQueueTests {
         #expect(try [one, two, three, four, five].map { try $0.wait(timeoutSeconds: 10) } == [10, 20, 30, 40, 50])
         #expect(record.commits == [[1]])
         #expect(record.starts == [[2, 3], [4, 5]])
+        #expect(record.startsWhileCommitting([2, 3]) == [[2, 3], [4, 5]])
         // When [4, 5] went out, only 1 had returned: 3 (and 2, its leader) waited for it.
         #expect(record.returnedWhenStarting([4, 5]) == [1])
     }
@@ -90,7 +101,7 @@ struct ZoneCommitQueueTests {
     func unsentBatchIsCommitted() throws {
         let record = Record()
         let firstBatch = DispatchSemaphore(value: 0)
-        let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, startBatch: { changes in
+        let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, prepareBatch: { changes in
             record.start(changes)
             return nil
         }, commitBatch: { changes in
