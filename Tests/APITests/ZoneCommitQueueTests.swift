@@ -46,6 +46,22 @@ struct ZoneCommitQueueTests {
         return call
     }
 
+    /// Commits each change as ten times itself; the batch [1] only once `gate` is signalled.
+    static func holdingFirst(_ gate: DispatchSemaphore, record: Record) -> ZoneCommitQueue<Int, Int>.CommitBatch {
+        { changes in
+            record.commit(changes)
+            if changes == [1] { gate.wait() }
+            return changes.map { .success($0 * 10) }
+        }
+    }
+
+    /// 1 leads a batch (held by `holdingFirst`), 2 and 3 queue behind it.
+    static func submitThree(_ queue: ZoneCommitQueue<Int, Int>, record: Record) throws
+        -> (BackgroundCall<Int>, BackgroundCall<Int>, BackgroundCall<Int>) {
+        (try submit(queue, 1, record: record, queuedAfter: 0), try submit(queue, 2, record: record, queuedAfter: 1),
+         try submit(queue, 3, record: record, queuedAfter: 2))
+    }
+
     @Test("the next batch is planned while the last one commits and sent before its callers are woken; each caller gets its own answer")
     func sendsBeforeWaking() throws {
         let record = Record()
@@ -69,15 +85,9 @@ struct ZoneCommitQueueTests {
                     return changes.map { .success($0 * 10) }
                 }
             }
-        }, commitBatch: { changes in
-            record.commit(changes)
-            if changes == [1] { firstBatch.wait() }
-            return changes.map { .success($0 * 10) }
-        })
+        }, commitBatch: Self.holdingFirst(firstBatch, record: record))
 
-        let one = try Self.submit(queue, 1, record: record, queuedAfter: 0)
-        let two = try Self.submit(queue, 2, record: record, queuedAfter: 1)
-        let three = try Self.submit(queue, 3, record: record, queuedAfter: 2)
+        let (one, two, three) = try Self.submitThree(queue, record: record)
         firstBatch.signal()
         // [2, 3] is sent; 2 waits for its round trip while 4 and 5 queue.
         let deadline = Date().addingTimeInterval(10)
@@ -104,14 +114,8 @@ struct ZoneCommitQueueTests {
         let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, prepareBatch: { changes in
             record.start(changes)
             return nil
-        }, commitBatch: { changes in
-            record.commit(changes)
-            if changes == [1] { firstBatch.wait() }
-            return changes.map { .success($0 * 10) }
-        })
-        let one = try Self.submit(queue, 1, record: record, queuedAfter: 0)
-        let two = try Self.submit(queue, 2, record: record, queuedAfter: 1)
-        let three = try Self.submit(queue, 3, record: record, queuedAfter: 2)
+        }, commitBatch: Self.holdingFirst(firstBatch, record: record))
+        let (one, two, three) = try Self.submitThree(queue, record: record)
         firstBatch.signal()
         #expect(try [one, two, three].map { try $0.wait(timeoutSeconds: 10) } == [10, 20, 30])
         #expect(record.starts == [[2, 3]])

@@ -15,18 +15,24 @@ struct ZonePlanTests {
     static func planned(_ api: APIFixture) throws -> APIFixture.Customer {
         let acme = try api.createCustomer("acme")
         try api.createZone("plans.example", token: acme.token)
-        let first = try api.patch("plans.example", token: acme.token,
-                                  #"[{"action": "add", "name": "www.plans.example", "type": "A", "records": ["192.0.2.1"]}]"#)
+        let first = try addA(api, acme, "www", "192.0.2.1")
         try #require(first.status == 200, "\(first.text)")
         return acme
+    }
+
+    /// Adds an A record at `name` in plans.example.
+    static func addA(_ api: APIFixture, _ customer: APIFixture.Customer, _ name: String, ttl: Int? = nil,
+                     _ address: String) throws -> APIClient.Response {
+        let ttlMember = ttl.map { #""ttl": \#($0), "# } ?? ""
+        return try api.patch("plans.example", token: customer.token,
+                             #"[{"action": "add", "name": "\#(name).plans.example", "type": "A", \#(ttlMember)"records": ["\#(address)"]}]"#)
     }
 
     @Test("changes of new names commit from the plan; a record stored behind its back is found, and the change refused")
     func recordStoredElsewhere() throws {
         let api = try APIFixture()
         let acme = try Self.planned(api)
-        let second = try api.patch("plans.example", token: acme.token,
-                                   #"[{"action": "add", "name": "mail.plans.example", "type": "A", "records": ["192.0.2.2"]}]"#)
+        let second = try Self.addA(api, acme, "mail", "192.0.2.2")
         #expect(second.status == 200)
         #expect(api.service.zonePlans.counts == (hits: 1, misses: 0))
 
@@ -51,8 +57,7 @@ struct ZonePlanTests {
         let acme = try Self.planned(api)
         let settings = try api.client.send("PATCH", "/v1/zones/plans.example", token: acme.token, json: #"{"default_ttl": 1234}"#)
         try #require(settings.status == 200, "\(settings.text)")
-        let change = try api.patch("plans.example", token: acme.token,
-                                   #"[{"action": "add", "name": "new.plans.example", "type": "A", "records": ["192.0.2.3"]}]"#)
+        let change = try Self.addA(api, acme, "new", "192.0.2.3")
         #expect(change.status == 200, "\(change.text)")
         #expect(try api.rrsetLines("plans.example", token: acme.token).contains("new.plans.example. A 1234 192.0.2.3"))
         #expect(api.service.zonePlans.counts.misses == 1)
@@ -64,8 +69,7 @@ struct ZonePlanTests {
         let acme = try Self.planned(api)
         let limit = try api.client.send("PATCH", "/v1/accounts/\(acme.accountID)", token: api.operatorToken, json: #"{"min_ttl": 600}"#)
         try #require(limit.status == 200, "\(limit.text)")
-        let change = try api.patch("plans.example", token: acme.token,
-                                   #"[{"action": "add", "name": "low.plans.example", "type": "A", "ttl": 300, "records": ["192.0.2.4"]}]"#)
+        let change = try Self.addA(api, acme, "low", ttl: 300, "192.0.2.4")
         #expect(change.status == 422, "\(change.text)")
         #expect(change.text.contains("minimum TTL of 600"))
         #expect(api.service.zonePlans.counts.misses == 1)
