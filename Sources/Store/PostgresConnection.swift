@@ -304,14 +304,15 @@ public final class PostgresConnection: @unchecked Sendable {
         let outcome: Result<[PostgresResult], DatabaseError> = handle.withLock { connection in
             guard let connection else { return .failure(Self.closedError) }
             var raw: [OpaquePointer?] = []
+            // The results handed to `meanwhile`, read once.
+            var early: [PostgresResult] = []
             for index in 0..<count {
                 if index == meanwhileAfter, !raw.contains(where: { $0 == nil }) {
-                    var early: [PostgresResult] = []
                     for case let result? in raw {
                         guard case .success(let read) = Self.interpret(result, connection: connection) else { break }
                         early.append(read)
                     }
-                    if early.count == raw.count { meanwhile(early) }
+                    if early.count == raw.count { meanwhile(early) } else { early = [] }
                 }
                 // A statement's results end with a NULL; it has one, unless the connection failed.
                 var last: OpaquePointer?
@@ -331,8 +332,8 @@ public final class PostgresConnection: @unchecked Sendable {
             guard raw.count == count, !raw.contains(where: { $0 == nil }), exited else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off")))
             }
-            var results: [PostgresResult] = []
-            for case let result? in raw {
+            var results = early
+            for case let result? in raw.dropFirst(early.count) {
                 switch Self.interpret(result, connection: connection) {
                 case .success(let read): results.append(read)
                 case .failure(let error): return .failure(error)
