@@ -103,11 +103,11 @@ extension APIService {
     ///
     /// When an earlier batch left a plan of every zone (`ZonePlans`), the batch is first planned
     /// from those, without reading, and locked, written and committed in one round trip
-    /// (`startFromPlans`); the usual way is taken when that cannot be done or the plans were
+    /// (`prepareFromPlans`); the usual way is taken when that cannot be done or the plans were
     /// stale.
     static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans,
                                   waitForLocks: Bool = false, fromPlans: Bool = true) -> [Result<ZoneEditor.Outcome, any Error>] {
-        if fromPlans, !waitForLocks, let finish = startFromPlans(changes, pool: pool, plans: plans) { return finish {} }
+        if fromPlans, !waitForLocks, let send = prepareFromPlans(changes, pool: pool, plans: plans) { return send()({}) }
         do {
             return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, plans: plans, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
@@ -119,23 +119,17 @@ extension APIService {
         }
     }
 
-    /// The batch planned from `plans` and sent as one round trip: [BEGIN, lock (without
+    /// The batch planned from `plans`, to be sent as one round trip: [BEGIN, lock (without
     /// waiting), write, COMMIT], the write checking that every zone and account row is still the
-    /// version planned from and that the owners taken to be empty are (`ZoneWrite`). Returns
-    /// what waits for that round trip and answers the changes (on any thread), or nil, with
-    /// nothing sent, when a zone has no plan, when a change needs the database to be planned (a
-    /// zone named by id, a new delegation below the apex, whose check reads what it would
-    /// hide), or when a change would be refused or change nothing (such an answer would rest on
-    /// a plan nobody checked). When the round trip fails (a plan was stale, a zone locked
-    /// elsewhere, anything else), nothing committed and the batch is committed the usual way.
-    static func startFromPlans(_ changes: [ZoneChange], pool: ConnectionPool,
-                               plans: ZonePlans) -> ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>.Finish? {
-        prepareFromPlans(changes, pool: pool, plans: plans)?()
-    }
-
-    /// `startFromPlans` in two steps: plans the batch (nil as there), and returns what sends it.
-    /// Planning a batch does not need the database, so a leader may plan the next batch while
-    /// its own COMMIT runs (see `ZoneCommitQueue`).
+    /// version planned from and that the owners taken to be empty are (`ZoneWrite`). Planning
+    /// needs no database, so a leader may plan the next batch while its own COMMIT runs (see
+    /// `ZoneCommitQueue`). Returns what sends the batch, which returns what waits for its round
+    /// trip and answers the changes (on any thread); nil, with nothing sent, when a zone has no
+    /// plan, when a change needs the database to be planned (a zone named by id, a new
+    /// delegation below the apex, whose check reads what it would hide), or when a change would
+    /// be refused or change nothing (such an answer would rest on a plan nobody checked). When
+    /// the round trip fails (a plan was stale, a zone locked elsewhere, anything else), nothing
+    /// committed and the batch is committed the usual way.
     static func prepareFromPlans(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans)
         -> (() -> ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>.Finish)? {
         var names: [String] = []
@@ -193,11 +187,9 @@ extension APIService {
         let keep = { (results: [PostgresResult]) in
             let versions = (try? ZoneChangeRepository.versions(written: results.last?.rows ?? [])) ?? [:]
             for (name, plan) in found {
-                let editor = editors[name]!
                 guard let version = versions[plan.zone.id] else { continue }
-                plans.keep(ZonePlans.Plan(zone: editor.zone.row, account: plan.account,
-                                          versions: RowVersions(zone: version, account: plan.versions.account),
-                                          known: editor.knownOwners(around: touched[name] ?? [])))
+                plans.keep(editors[name]!, versions: RowVersions(zone: version, account: plan.versions.account),
+                           touched: touched[name] ?? [])
             }
         }
         return {
@@ -357,9 +349,8 @@ extension APIService {
         // What this batch knew of its zones, for the next one to plan from.
         for (zoneID, editor) in editors {
             guard let read = byID[zoneID], read.versions.account != "-", read.account != nil else { continue }
-            plans.keep(ZonePlans.Plan(zone: editor.zone.row, account: editor.account,
-                                      versions: RowVersions(zone: versions[zoneID] ?? read.versions.zone, account: read.versions.account),
-                                      known: editor.knownOwners(around: touchedOwners[zoneID] ?? [])))
+            plans.keep(editor, versions: RowVersions(zone: versions[zoneID] ?? read.versions.zone, account: read.versions.account),
+                       touched: touchedOwners[zoneID] ?? [])
         }
         return results.map { $0! }
     }

@@ -1,3 +1,4 @@
+import DNSModel
 import Foundation
 import Store
 
@@ -69,6 +70,12 @@ final class ZonePlans: @unchecked Sendable {
         }
         if plans.count >= Self.maxZones, plans[plan.zone.name] == nil { plans.removeAll() }
         plans[plan.zone.name] = plan
+    }
+
+    /// Keeps what `editor` knows of its zone once its changes are written: the zone's row as
+    /// they leave it, at `versions`, and what the owners `touched` hold.
+    func keep(_ editor: ZoneEditor, versions: RowVersions, touched: [DomainName]) {
+        keep(Plan(zone: editor.zone.row, account: editor.account, versions: versions, known: editor.knownOwners(around: touched)))
     }
 
     /// Forgets these zones after a plan of them was found stale, for `benchedBatches` batches.

@@ -153,8 +153,6 @@ public enum ZoneChangeRepository {
             else if !first.isEmpty { _ = try db.queries(first) }
             return []
         }
-        let changes = writes.flatMap(\.changes)
-        precondition(changes.allSatisfy { !$0.kind.isEmpty && !$0.kind.utf8.contains(UInt8(ascii: ",")) }, "a change kind is a plain word")
         var statements = first
         let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
         if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
@@ -175,6 +173,7 @@ public enum ZoneChangeRepository {
     /// in slices first), moves its zones on, journals and checks (see `commit`).
     private static func writeStatement(_ writes: [ZoneWrite], thenCommit: Bool) -> PostgresStatement {
         let changes = writes.flatMap(\.changes)
+        precondition(changes.allSatisfy { !$0.kind.isEmpty && !$0.kind.utf8.contains(UInt8(ascii: ",")) }, "a change kind is a plain word")
         let assumed = writes.flatMap { write in write.assumedEmpty.map { ZoneOwnerKey(zoneID: write.zoneID, ownerKey: $0) } }
         var inline: [(zoneID: Int64, row: RecordRow)] = []
         for write in writes where write.inserting.count <= RecordRepository.insertSlice {
