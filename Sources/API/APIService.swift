@@ -9,7 +9,7 @@ public final class APIService: Sendable {
     let router = Router()
     let log: @Sendable (String) -> Void
     let zoneDefaults: ZoneDefaults
-    let zoneCommits: ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>
+    let zoneCommits: ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome, PostgresConnection.BehindCommit>
     /// What the last batch of each zone knew of it, for the next batch to plan from.
     let zonePlans: ZonePlans
     /// How many batches of changes may run at once (`ZoneCommitQueue` lanes). Changes of one zone

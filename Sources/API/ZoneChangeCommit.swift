@@ -107,7 +107,7 @@ extension APIService {
     /// stale.
     static func commitZoneChanges(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans,
                                   waitForLocks: Bool = false, fromPlans: Bool = true) -> [Result<ZoneEditor.Outcome, any Error>] {
-        if fromPlans, !waitForLocks, let send = prepareFromPlans(changes, pool: pool, plans: plans) { return send()({}) }
+        if fromPlans, !waitForLocks, let send = prepareFromPlans(changes, pool: pool, plans: plans) { return send(nil)!({ _ in }) }
         do {
             return try pool.transaction { db in try applyAndWrite(changes, waitForLocks: waitForLocks, plans: plans, on: db) }
         } catch let error as DatabaseError where error.isTransient || error.kind == .unavailable {
@@ -123,15 +123,16 @@ extension APIService {
     /// waiting), write, COMMIT], the write checking that every zone and account row is still the
     /// version planned from and that the owners taken to be empty are (`ZoneWrite`). Planning
     /// needs no database, so a leader may plan the next batch while its own COMMIT runs (see
-    /// `ZoneCommitQueue`). Returns what sends the batch, which returns what waits for its round
-    /// trip and answers the changes (on any thread); nil, with nothing sent, when a zone has no
-    /// plan, when a change needs the database to be planned (a zone named by id, a new
-    /// delegation below the apex, whose check reads what it would hide), or when a change would
-    /// be refused or change nothing (such an answer would rest on a plan nobody checked). When
-    /// the round trip fails (a plan was stale, a zone locked elsewhere, anything else), nothing
-    /// committed and the batch is committed the usual way.
+    /// `ZoneCommitQueue`). Returns what sends the batch (behind a COMMIT in flight, or on a
+    /// connection of its own), which returns what waits for its round trip and answers the
+    /// changes (on any thread); nil, with nothing sent, when a zone has no plan, when a change
+    /// needs the database to be planned (a zone named by id, a new delegation below the apex,
+    /// whose check reads what it would hide), or when a change would be refused or change
+    /// nothing (such an answer would rest on a plan nobody checked). When the round trip fails
+    /// (a plan was stale, a zone locked elsewhere, the COMMIT it was sent behind failed,
+    /// anything else), nothing committed and the batch is committed the usual way.
     static func prepareFromPlans(_ changes: [ZoneChange], pool: ConnectionPool, plans: ZonePlans)
-        -> (() -> ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome>.Finish)? {
+        -> ZoneCommitQueue<ZoneChange, ZoneEditor.Outcome, PostgresConnection.BehindCommit>.Send? {
         var names: [String] = []
         var operationsOf: [[RRsetOperation]] = []
         for change in changes {
@@ -141,7 +142,7 @@ extension APIService {
             names.append(name.description)
             operationsOf.append(operations)
         }
-        guard let found = plans.plans(for: Set(names)), let db = try? pool.checkOut() else { return nil }
+        guard let found = plans.plans(for: Set(names)) else { return nil }
         var editors: [String: ZoneEditor] = [:]
         var touched: [String: [DomainName]] = [:]
         var outcomes: [ZoneEditor.Outcome] = []
@@ -152,7 +153,7 @@ extension APIService {
                 let zone = try visibleZone(change.call, row: plan.zone)
                 try checkIfMatch(change.call, zone: zone)
                 if editors[names[index]] == nil {
-                    editors[names[index]] = try ZoneEditor(db: db, zone: zone, account: plan.account, known: plan.known)
+                    editors[names[index]] = try ZoneEditor(db: nil, zone: zone, account: plan.account, known: plan.known)
                 }
                 touched[names[index], default: []] += operationsOf[index].map(\.owner)
             }
@@ -177,7 +178,6 @@ extension APIService {
             }
         } catch {
             // Refused, or nothing to write: the usual way answers, from what it reads.
-            pool.checkIn(db)
             return nil
         }
         let statements = ZoneChangeRepository.commitStatements(writes, after: [ZoneRepository.lockStatement(ids: writes.map(\.zoneID))])
@@ -192,26 +192,40 @@ extension APIService {
                            touched: touched[name] ?? [])
             }
         }
-        return {
+        let usualWay = { commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false) }
+        return { behind in
+            let db: PostgresConnection
             do {
-                try db.startCommit(statements)
+                if let behind {
+                    // Not there (a statement not prepared on that connection yet): sent after.
+                    guard try behind.startCommit(statements) else { return nil }
+                    db = behind.connection
+                } else {
+                    db = try pool.checkOut()
+                    do { try db.startCommit(statements) } catch {
+                        pool.checkIn(db)
+                        throw error
+                    }
+                }
             } catch {
-                pool.checkIn(db)
                 plans.miss(Set(names))
-                return { _ in commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false) }
+                return { _ in usualWay() }
             }
             return { meanwhile in
+                // A batch sent behind this one's COMMIT owns the connection from then on.
+                var passedOn = false
                 do {
-                    _ = try db.finishCommit { results in
+                    _ = try db.finishCommit { results, next in
                         keep(results)
-                        meanwhile()
+                        meanwhile(next)
+                        passedOn = next.sentStatements != nil
                     }
-                    pool.checkIn(db)
                 } catch {
-                    pool.checkIn(db)
+                    if !passedOn { pool.checkIn(db) }
                     plans.miss(Set(names))
-                    return commitZoneChanges(changes, pool: pool, plans: plans, fromPlans: false)
+                    return usualWay()
                 }
+                if !passedOn { pool.checkIn(db) }
                 plans.hit()
                 return outcomes.map { .success($0) }
             }

@@ -21,20 +21,25 @@ import Foundation
 /// batch is done, the first change that queued meanwhile leads the lane's next batch. When the
 /// next batch can be sent at once (`prepareBatch`: planned from what this batch left, in one
 /// round trip), the finishing leader plans it while its own COMMIT runs (that needs no
-/// database, only this batch's results) and sends it BEFORE it wakes anyone: waking a thread
-/// costs the waker its CPU for a while (the woken thread has slept and the scheduler prefers
-/// it), and the next leader's own wake-up then overlaps that round trip instead of preceding
-/// it. Only the round trips are left on the lane's critical path.
-final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
+/// database, only this batch's results) and sends it right behind that COMMIT, on the same
+/// connection (`Behind`), so the database starts it the moment the COMMIT is done: neither
+/// this process nor the database has to be woken up and given a CPU in between. Only then does
+/// it wake anyone: waking a thread costs the waker its CPU for a while (the woken thread has
+/// slept and the scheduler prefers it). The next leader reads that batch's answer.
+final class ZoneCommitQueue<Change, Answer, Behind>: @unchecked Sendable {
     /// Commits changes together; one result per change, in order.
     typealias CommitBatch = ([Change]) -> [Result<Answer, any Error>]
     /// Waits for a batch that was sent and answers its changes (one result per change, in
     /// order, as `CommitBatch`). It calls `meanwhile` at most once, when the batch's work is
-    /// done but its COMMIT still runs.
-    typealias Finish = (_ meanwhile: () -> Void) -> [Result<Answer, any Error>]
-    /// Plans changes to be committed together and returns what sends them, which returns their
-    /// `Finish`; nil when they cannot be sent so, and then nothing was sent or kept.
-    typealias PrepareBatch = ([Change]) -> (() -> Finish)?
+    /// done but its COMMIT still runs, with where the next batch may be sent behind it.
+    typealias Finish = (_ meanwhile: (Behind) -> Void) -> [Result<Answer, any Error>]
+    /// Sends a planned batch and returns its `Finish`: behind the COMMIT of the batch in flight
+    /// when `behind` is given, and then nil, with nothing sent, when it cannot go there (it is
+    /// sent again without, once that batch is done). Never nil without `behind`.
+    typealias Send = (_ behind: Behind?) -> Finish?
+    /// Plans changes to be committed together and returns what sends them; nil when they cannot
+    /// be sent so, and then nothing was sent or kept.
+    typealias PrepareBatch = ([Change]) -> Send?
 
     /// One caller's change; its fields are handed between threads under `lock` or across
     /// `wake`, never touched by two threads at once.
@@ -100,12 +105,14 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
     private func lead(lane: Int, first: Job) {
         let batch: [Job]
         let results: [Result<Answer, any Error>]
-        var prepared: (batch: [Job], send: () -> Finish)?
+        var next: (batch: [Job], send: Send, sent: Finish?)?
         if let sent = first.sent {
             first.sent = nil
             batch = sent.batch
-            // The next batch is planned while this one's COMMIT runs.
-            results = sent.finish { prepared = self.prepare(lane: lane) }
+            // The next batch is planned while this one's COMMIT runs, and sent behind it.
+            results = sent.finish { behind in
+                if let prepared = self.prepare(lane: lane) { next = (prepared.batch, prepared.send, prepared.send(behind)) }
+            }
         } else {
             lock.lock()
             let queued = waiting[lane]!
@@ -122,14 +129,14 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
             job.change = nil
         }
 
-        let next = nextLeader(lane: lane, prepared: prepared)
+        let leader = nextLeader(lane: lane, planned: next)
         for job in batch where job !== first { job.wake.signal() }
-        next?.wake.signal()
+        leader?.wake.signal()
     }
 
     /// The changes queued in `lane`, planned by `prepareBatch` to be sent as one batch; nil, and
     /// the queue as it was, when nothing is queued or they cannot be sent so.
-    private func prepare(lane: Int) -> (batch: [Job], send: () -> Finish)? {
+    private func prepare(lane: Int) -> (batch: [Job], send: Send)? {
         guard let prepareBatch else { return nil }
         lock.lock()
         guard let queued = waiting[lane], !queued.isEmpty else {
@@ -147,16 +154,22 @@ final class ZoneCommitQueue<Change, Answer>: @unchecked Sendable {
         return nil
     }
 
-    /// The first change queued in `lane`, to lead the next batch; with that batch already sent
-    /// when it was `prepared` or can be now. Nil, and the lane idle, when nothing is queued.
-    private func nextLeader(lane: Int, prepared: (batch: [Job], send: () -> Finish)?) -> Job? {
-        if let prepared = prepared ?? prepare(lane: lane) {
+    /// The first change queued in `lane`, to lead the next batch: the batch `planned` (and sent,
+    /// or sent now), or one that can be sent now. Nil, and the lane idle, when nothing is queued.
+    private func nextLeader(lane: Int, planned: (batch: [Job], send: Send, sent: Finish?)?) -> Job? {
+        var sent: (batch: [Job], finish: Finish)?
+        if let planned {
+            sent = (planned.batch, planned.sent ?? planned.send(nil)!)
+        } else if let prepared = prepare(lane: lane) {
+            sent = (prepared.batch, prepared.send(nil)!)
+        }
+        if let sent {
             lock.lock()
-            largest = max(largest, prepared.batch.count)
+            largest = max(largest, sent.batch.count)
             lock.unlock()
-            prepared.batch[0].sent = (prepared.batch, prepared.send())
-            prepared.batch[0].leads = true
-            return prepared.batch[0]
+            sent.batch[0].sent = sent
+            sent.batch[0].leads = true
+            return sent.batch[0]
         }
         lock.lock()
         defer { lock.unlock() }

@@ -16,7 +16,9 @@ import ZoneData
 /// changes nothing writes nothing and keeps the serial (clients re-sending a desired state rely
 /// on that). Listeners of `zone_changed` hear of each change when its transaction commits.
 struct ZoneEditor {
-    let db: PostgresConnection
+    /// Where what the editor was not given is read; nil for an editor that plans without a
+    /// database (`ZonePlans`), which must be given everything it looks at.
+    private let db: PostgresConnection?
     let account: AccountRow
     /// The zone as the changes applied so far leave it.
     private(set) var zone: HostedZone
@@ -29,7 +31,7 @@ struct ZoneEditor {
 
     /// `known`: owners an earlier batch loaded and what they held (`ZonePlans`), taken as
     /// loaded.
-    init(db: PostgresConnection, zone: HostedZone, account: AccountRow,
+    init(db: PostgresConnection?, zone: HostedZone, account: AccountRow,
          known: ZoneRecordOverlay.KnownOwners = .init()) throws {
         self.db = db
         self.zone = zone
@@ -87,10 +89,11 @@ struct ZoneEditor {
         let touchedOwners = Set(operations.map(\.owner))
         var original: [RRsetName: RRset] = [:]
         if replaceAll {
-            try records.loadAll(on: db)
+            try records.loadAll(on: database())
             for rrset in records.all { original[RRsetName(owner: rrset.owner, type: rrset.type)] = rrset }
         } else {
-            try records.load(owners: unloadedOwners(touchedOwners), on: db)
+            let unloaded = unloadedOwners(touchedOwners)
+            if !unloaded.isEmpty { try records.load(owners: unloaded, on: database()) }
             for owner in touchedOwners {
                 for rrset in records.rrsets(at: owner) { original[RRsetName(owner: owner, type: rrset.type)] = rrset }
             }
@@ -175,12 +178,21 @@ struct ZoneEditor {
     /// Stores every change applied since the last write, on its own. The zone as stored.
     mutating func write() throws -> HostedZone {
         guard let write = takeWrite() else { return zone }
-        guard let row = try ZoneChangeRepository.commit([write], on: db)[zone.id] else {
+        guard let row = try ZoneChangeRepository.commit([write], on: database())[zone.id] else {
             throw StoredData.Corrupt("zone \(zone.id) vanished inside its own transaction")
         }
         zone = try HostedZone(row)
         return zone
     }
+
+    /// The connection to read from; an editor without one cannot read.
+    private func database() throws -> PostgresConnection {
+        guard let db else { throw NoDatabase() }
+        return db
+    }
+
+    /// An editor planning without a database needed to read.
+    struct NoDatabase: Error {}
 
     static func apply(_ operation: RRsetOperation, to current: RRset?, defaultTTL: UInt32) -> RRset? {
         let ttl = operation.ttl ?? current?.ttl ?? defaultTTL
@@ -239,7 +251,7 @@ struct ZoneEditor {
             }
             // A new delegation hides what is below it; a few of those records are enough to say so.
             for name in changed where name.type == .ns && name.owner != zone.name && working[name] != nil {
-                for rrset in try records.descendants(of: name.owner, limit: 100, on: db) {
+                for rrset in try records.descendants(of: name.owner, limit: 100, on: database()) {
                     let key = RRsetName(owner: rrset.owner, type: rrset.type)
                     if !changed.contains(key) { context[key] = rrset }
                 }

@@ -184,6 +184,11 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// The statements ready for libpq, each prepared on its second use.
     private func outgoing(_ statements: [PostgresStatement]) throws -> [OutgoingStatement] {
+        try outgoing(statements, prepare: true)!
+    }
+
+    /// Without `prepare`, nil when a statement that would be prepared is not yet.
+    private func outgoing(_ statements: [PostgresStatement], prepare: Bool) throws -> [OutgoingStatement]? {
         var outgoing: [OutgoingStatement] = []
         outgoing.reserveCapacity(statements.count)
         for statement in statements {
@@ -193,7 +198,11 @@ public final class PostgresConnection: @unchecked Sendable {
                 texts.append(try parameter.textValue(position: index + 1))
             }
             let types = statement.parameters.map(\.typeOID)
-            let name = statement.planEachCall ? nil : try preparedName(sql: statement.sql, types: types)
+            var name: String?
+            if !statement.planEachCall {
+                name = prepare ? try preparedName(sql: statement.sql, types: types) : preparedName(known: statement.sql, types: types)
+                if name == nil && !prepare { return nil }
+            }
             outgoing.append(OutgoingStatement(sql: statement.sql, name: name, types: types, texts: texts))
         }
         return outgoing
@@ -249,23 +258,69 @@ public final class PostgresConnection: @unchecked Sendable {
     /// runs.
     public func startCommit(_ statements: [PostgresStatement]) throws {
         precondition(state.withLock { $0.transactionDepth == 0 && $0.pendingCommit == nil }, "a commit was started inside a transaction")
-        let commands = [OutgoingStatement(command: "BEGIN")] + (try outgoing(statements)) + [OutgoingStatement(command: "COMMIT")]
+        let commands = Self.commitCommands(try outgoing(statements))
         try startPipeline(commands, flushBefore: commands.count - 1)
         state.withLock { $0.pendingCommit = statements.count }
+    }
+
+    /// [BEGIN, `statements`, COMMIT].
+    private static func commitCommands(_ statements: [OutgoingStatement]) -> [OutgoingStatement] {
+        [OutgoingStatement(command: "BEGIN")] + statements + [OutgoingStatement(command: "COMMIT")]
+    }
+
+    /// The place right behind a COMMIT that `finishCommit` waits for, on the same connection:
+    /// a transaction sent there (`startCommit`) starts on the server the moment that COMMIT is
+    /// done, without waiting for this side to read the answer and send (on a busy machine, two
+    /// wake-ups: this side's, then the server's). Usable only inside `finishCommit`'s
+    /// `meanwhile`, and once; its results are read with `connection.finishCommit`.
+    public final class BehindCommit: @unchecked Sendable {
+        /// Where a transaction sent here runs and is read.
+        public let connection: PostgresConnection
+        /// libpq's handle, while `meanwhile` runs (its lock is held meanwhile).
+        fileprivate var raw: OpaquePointer?
+        /// How many statements were sent here, once they were.
+        public fileprivate(set) var sentStatements: Int?
+
+        fileprivate init(_ connection: PostgresConnection) {
+            self.connection = connection
+        }
+
+        /// Sends [BEGIN, `statements`, COMMIT] as `PostgresConnection.startCommit` does. False,
+        /// with nothing sent, when a statement is not prepared on this connection yet (preparing
+        /// takes a round trip of its own): then send it the usual way.
+        public func startCommit(_ statements: [PostgresStatement]) throws -> Bool {
+            guard let raw, sentStatements == nil else { preconditionFailure("BehindCommit used outside finishCommit's meanwhile, or twice") }
+            guard let outgoing = try connection.outgoing(statements, prepare: false) else { return false }
+            let commands = PostgresConnection.commitCommands(outgoing)
+            // Counted as sent even when sending broke off: whatever reached the server has answers to read.
+            sentStatements = statements.count
+            guard PostgresConnection.send(commands, flushBefore: commands.count - 1, on: raw) else {
+                connection.markBroken()
+                throw DatabaseError(kind: .unavailable, message: PostgresConnection.errorMessage(raw, fallback: "a pipeline to PostgreSQL broke off"))
+            }
+            return true
+        }
     }
 
     /// The results of the statements `startCommit` sent, once they committed; throws the first
     /// failure, and then nothing was committed (the pool rolls the transaction back when the
     /// connection comes back). `meanwhile` gets the statements' results as soon as they are
     /// in, while the COMMIT still runs, when they all succeeded: work that only matters if the
-    /// commit succeeds, and can be thrown away otherwise.
-    public func finishCommit(meanwhile: ([PostgresResult]) -> Void = { _ in }) throws -> [PostgresResult] {
+    /// commit succeeds, and can be thrown away otherwise. It may send the next transaction
+    /// right behind this COMMIT (`BehindCommit`); whether it did, this call returns or throws as
+    /// usual, and the connection then waits for a `finishCommit` of that transaction.
+    public func finishCommit(meanwhile: ([PostgresResult], BehindCommit) -> Void = { _, _ in }) throws -> [PostgresResult] {
         let count = state.withLock { state -> Int? in
             defer { state.pendingCommit = nil }
             return state.pendingCommit
         }
         guard let count else { preconditionFailure("finishCommit without startCommit") }
-        return Array(try finishPipeline(count: count + 2, meanwhileAfter: count + 1, meanwhile: meanwhile).dropFirst().prefix(count))
+        let behind = BehindCommit(self)
+        defer {
+            if let next = behind.sentStatements { state.withLock { $0.pendingCommit = next } }
+        }
+        return Array(try finishPipeline(count: count + 2, meanwhileAfter: count + 1, behind: behind) { meanwhile($0, behind) }
+            .dropFirst().prefix(count))
     }
 
     /// With `flushBefore`, a flush request goes before that statement: the server sends what it
@@ -279,12 +334,7 @@ public final class PostgresConnection: @unchecked Sendable {
             guard PQenterPipelineMode(connection) == 1 else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "could not start a pipeline")))
             }
-            var sent = true
-            for (index, statement) in statements.enumerated() where sent {
-                if index == flushBefore { sent = PQsendFlushRequest(connection) == 1 }
-                sent = sent && statement.send(on: connection)
-            }
-            guard sent, PQpipelineSync(connection) == 1 else {
+            guard Self.send(statements, flushBefore: flushBefore, on: connection) else {
                 let error = DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off"))
                 _ = PQexitPipelineMode(connection)
                 return .failure(error)
@@ -297,10 +347,23 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Queues the statements and a sync on a connection in pipeline mode, and sends them; false
+    /// when libpq could not.
+    private static func send(_ statements: [OutgoingStatement], flushBefore: Int?, on connection: OpaquePointer) -> Bool {
+        var sent = true
+        for (index, statement) in statements.enumerated() where sent {
+            if index == flushBefore { sent = PQsendFlushRequest(connection) == 1 }
+            sent = sent && statement.send(on: connection)
+        }
+        return sent && PQpipelineSync(connection) == 1
+    }
+
     /// Reads the results of the `count` statements `startPipeline` sent. `meanwhile` gets the
     /// first `meanwhileAfter` results, read, as soon as they are in and if they all succeeded.
-    private func finishPipeline(count: Int, meanwhileAfter: Int? = nil, meanwhile: ([PostgresResult]) -> Void = { _ in })
-        throws(DatabaseError) -> [PostgresResult] {
+    /// `behind`, when given, may be used by `meanwhile`; when it was, the pipeline stays open
+    /// for the transaction sent there.
+    private func finishPipeline(count: Int, meanwhileAfter: Int? = nil, behind: BehindCommit? = nil,
+                                meanwhile: ([PostgresResult]) -> Void = { _ in }) throws(DatabaseError) -> [PostgresResult] {
         let outcome: Result<[PostgresResult], DatabaseError> = handle.withLock { connection in
             guard let connection else { return .failure(Self.closedError) }
             var raw: [OpaquePointer?] = []
@@ -312,7 +375,13 @@ public final class PostgresConnection: @unchecked Sendable {
                         guard case .success(let read) = Self.interpret(result, connection: connection) else { break }
                         early.append(read)
                     }
-                    if early.count == raw.count { meanwhile(early) } else { early = [] }
+                    if early.count == raw.count {
+                        behind?.raw = connection
+                        meanwhile(early)
+                        behind?.raw = nil
+                    } else {
+                        early = []
+                    }
                 }
                 // A statement's results end with a NULL; it has one, unless the connection failed.
                 var last: OpaquePointer?
@@ -328,7 +397,8 @@ public final class PostgresConnection: @unchecked Sendable {
                 if synced { break }
             }
             defer { raw.forEach { PQclear($0) } }
-            let exited = PQexitPipelineMode(connection) == 1
+            // With a transaction sent behind, the pipeline goes on; its reader leaves it.
+            let exited = behind?.sentStatements != nil || PQexitPipelineMode(connection) == 1
             guard raw.count == count, !raw.contains(where: { $0 == nil }), exited else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off")))
             }
@@ -383,6 +453,11 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         statements.withLock { $0.names[key] = name }
         return name
+    }
+
+    /// The prepared statement's name for this text and parameter types, if it is prepared.
+    private func preparedName(known sql: String, types: [UInt32]) -> String? {
+        statements.withLock { $0.names[PreparedKey(sql: sql, types: types)] }
     }
 
     private struct PreparedKey: Hashable {

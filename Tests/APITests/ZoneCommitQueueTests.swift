@@ -5,8 +5,9 @@ import Testing
 
 @testable import API
 
-/// The queue on its own, with numbers for changes: who commits which batch, and when callers
-/// are woken.
+/// The queue on its own, with numbers for changes: who commits which batch, where the next one
+/// is sent, and when callers are woken. A batch in flight offers to carry the next one behind
+/// it as `Behind`: here, its own changes.
 @Suite("ZoneCommitQueue")
 struct ZoneCommitQueueTests {
     /// What the queue's closures and callers saw, shared between their threads.
@@ -17,6 +18,7 @@ struct ZoneCommitQueueTests {
         private var returned: Set<Int> = []
         private var returnedAtStart: [[Int]: Set<Int>] = [:]
         private var startedWhileCommitting: [[Int]: [[Int]]] = [:]
+        private var sent: [(changes: [Int], behind: [Int]?)] = []
 
         func commit(_ changes: [Int]) { lock.withLock { committed.append(changes) } }
         func start(_ changes: [Int]) { lock.withLock { started.append(changes) } }
@@ -24,6 +26,8 @@ struct ZoneCommitQueueTests {
         func noteReturned(at changes: [Int]) { lock.withLock { returnedAtStart[changes] = returned } }
         func noteStarts(whileCommitting changes: [Int]) { lock.withLock { startedWhileCommitting[changes] = started } }
         func startsWhileCommitting(_ changes: [Int]) -> [[Int]]? { lock.withLock { startedWhileCommitting[changes] } }
+        func send(_ changes: [Int], behind: [Int]?) { lock.withLock { sent.append((changes, behind)) } }
+        var sends: [String] { lock.withLock { sent.map { "\($0.changes) behind \($0.behind.map { "\($0)" } ?? "nothing")" } } }
         var commits: [[Int]] { lock.withLock { committed } }
         var starts: [[Int]] { lock.withLock { started } }
         func returnedWhenStarting(_ changes: [Int]) -> Set<Int>? { lock.withLock { returnedAtStart[changes] } }
@@ -31,7 +35,7 @@ struct ZoneCommitQueueTests {
 
     /// Submits `change` on a thread of its own and waits until the lane holds `queuedAfter`
     /// waiting changes (nil: until a batch runs).
-    static func submit(_ queue: ZoneCommitQueue<Int, Int>, _ change: Int, record: Record,
+    static func submit(_ queue: ZoneCommitQueue<Int, Int, [Int]>, _ change: Int, record: Record,
                        queuedAfter: Int) throws -> BackgroundCall<Int> {
         let call = BackgroundCall {
             let answer = try queue.submit(lane: 0, change)
@@ -47,7 +51,7 @@ struct ZoneCommitQueueTests {
     }
 
     /// Commits each change as ten times itself; the batch [1] only once `gate` is signalled.
-    static func holdingFirst(_ gate: DispatchSemaphore, record: Record) -> ZoneCommitQueue<Int, Int>.CommitBatch {
+    static func holdingFirst(_ gate: DispatchSemaphore, record: Record) -> ZoneCommitQueue<Int, Int, [Int]>.CommitBatch {
         { changes in
             record.commit(changes)
             if changes == [1] { gate.wait() }
@@ -56,37 +60,49 @@ struct ZoneCommitQueueTests {
     }
 
     /// 1 leads a batch (held by `holdingFirst`), 2 and 3 queue behind it.
-    static func submitThree(_ queue: ZoneCommitQueue<Int, Int>, record: Record) throws
+    static func submitThree(_ queue: ZoneCommitQueue<Int, Int, [Int]>, record: Record) throws
         -> (BackgroundCall<Int>, BackgroundCall<Int>, BackgroundCall<Int>) {
         (try submit(queue, 1, record: record, queuedAfter: 0), try submit(queue, 2, record: record, queuedAfter: 1),
          try submit(queue, 3, record: record, queuedAfter: 2))
     }
 
-    @Test("the next batch is planned while the last one commits and sent before its callers are woken; each caller gets its own answer")
-    func sendsBeforeWaking() throws {
-        let record = Record()
-        let firstBatch = DispatchSemaphore(value: 0)
-        let secondRoundTrip = DispatchSemaphore(value: 0)
-        let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, prepareBatch: { changes in
+    /// The queue of `sendsBehindTheCommit` and `sentAfterWhenNotBehind`: 1 is committed alone
+    /// (held until `firstBatch`); [2, 3] is planned and sent then and waits for
+    /// `secondRoundTrip`; [4, 5] queue meanwhile and are planned while [2, 3] commits. Whether
+    /// [4, 5] can go behind [2, 3] is `behindAccepted`.
+    static func queueOfTwoRoundTrips(record: Record, firstBatch: DispatchSemaphore, secondRoundTrip: DispatchSemaphore,
+                                     behindAccepted: Bool) -> ZoneCommitQueue<Int, Int, [Int]> {
+        ZoneCommitQueue<Int, Int, [Int]>(maxBatch: 8, prepareBatch: { changes in
             record.start(changes)
-            return {
-                if changes == [4, 5] {
+            return { behind in
+                if behind != nil && !behindAccepted { return nil }
+                if changes == [4, 5] && behind == nil {
                     // Time enough for a caller woken before this batch was sent to have returned.
                     usleep(100_000)
-                    record.noteReturned(at: changes)
                 }
+                record.noteReturned(at: changes)
+                record.send(changes, behind: behind)
                 return { meanwhile in
                     if changes == [2, 3] {
                         secondRoundTrip.wait()
                         // While [2, 3] commits, the changes queued meanwhile are planned.
-                        meanwhile()
+                        meanwhile(changes)
                         record.noteStarts(whileCommitting: changes)
                     }
                     return changes.map { .success($0 * 10) }
                 }
             }
         }, commitBatch: Self.holdingFirst(firstBatch, record: record))
+    }
 
+    /// Runs the changes 1 to 5 through `queueOfTwoRoundTrips` and checks every caller got its own
+    /// answer and [4, 5] were planned while [2, 3] committed.
+    static func runTwoRoundTrips(behindAccepted: Bool) throws -> Record {
+        let record = Record()
+        let firstBatch = DispatchSemaphore(value: 0)
+        let secondRoundTrip = DispatchSemaphore(value: 0)
+        let queue = queueOfTwoRoundTrips(record: record, firstBatch: firstBatch, secondRoundTrip: secondRoundTrip,
+                                         behindAccepted: behindAccepted)
         let (one, two, three) = try Self.submitThree(queue, record: record)
         firstBatch.signal()
         // [2, 3] is sent; 2 waits for its round trip while 4 and 5 queue.
@@ -103,6 +119,21 @@ struct ZoneCommitQueueTests {
         #expect(record.commits == [[1]])
         #expect(record.starts == [[2, 3], [4, 5]])
         #expect(record.startsWhileCommitting([2, 3]) == [[2, 3], [4, 5]])
+        return record
+    }
+
+    @Test("the next batch is planned while the last one commits and sent behind its COMMIT; each caller gets its own answer")
+    func sendsBehindTheCommit() throws {
+        let record = try Self.runTwoRoundTrips(behindAccepted: true)
+        #expect(record.sends == ["[2, 3] behind nothing", "[4, 5] behind [2, 3]"])
+        // [4, 5] went out before [2, 3]'s round trip was over: nobody but 1 had returned.
+        #expect(record.returnedWhenStarting([4, 5]) == [1])
+    }
+
+    @Test("a batch that cannot go behind the last one's COMMIT is sent once it is done, before its callers are woken")
+    func sentAfterWhenNotBehind() throws {
+        let record = try Self.runTwoRoundTrips(behindAccepted: false)
+        #expect(record.sends == ["[2, 3] behind nothing", "[4, 5] behind nothing"])
         // When [4, 5] went out, only 1 had returned: 3 (and 2, its leader) waited for it.
         #expect(record.returnedWhenStarting([4, 5]) == [1])
     }
@@ -111,7 +142,7 @@ struct ZoneCommitQueueTests {
     func unsentBatchIsCommitted() throws {
         let record = Record()
         let firstBatch = DispatchSemaphore(value: 0)
-        let queue = ZoneCommitQueue<Int, Int>(maxBatch: 8, prepareBatch: { changes in
+        let queue = ZoneCommitQueue<Int, Int, [Int]>(maxBatch: 8, prepareBatch: { changes in
             record.start(changes)
             return nil
         }, commitBatch: Self.holdingFirst(firstBatch, record: record))

@@ -557,4 +557,53 @@ struct PostgresConnectionTests {
         }
         #expect(try db.query("SELECT count(*) AS n FROM ended WHERE n = 6").rows[0].int("n") == 0)
     }
+
+    @Test("a transaction sent behind a COMMIT runs after it on the same connection, also when that COMMIT fails; unprepared statements are not sent there")
+    func transactionBehindCommit() throws {
+        let db = try freshConnection()
+        defer { db.close() }
+        // Deferred: a duplicate fails the COMMIT, not the INSERT, so the first transaction's
+        // results come in (and `meanwhile` runs) before its COMMIT fails.
+        try db.execute("CREATE TABLE queued (n bigint, CONSTRAINT queued_once UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)")
+        let insert = { (n: Int64) in PostgresStatement("INSERT INTO queued VALUES ($1) RETURNING n, txid_current() AS tx", [.int(n)]) }
+        // Seen twice, so prepared: only prepared statements may go behind a COMMIT.
+        try db.transaction { db in
+            try db.query(insert(1).sql, insert(1).parameters)
+            try db.query(insert(2).sql, insert(2).parameters)
+        }
+
+        // Unprepared: refused, and nothing was sent.
+        try db.startCommit([insert(3)])
+        var refused: Bool?
+        _ = try db.finishCommit { _, behind in
+            refused = try? behind.startCommit([PostgresStatement("INSERT INTO queued VALUES ($1 + 100)", [.int(4)])])
+        }
+        #expect(refused == false)
+        #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM queued").rows.first?["ns"] == "1,2,3")
+
+        // Sent behind: its answers are read with a second finishCommit, and it committed in a
+        // transaction of its own after the first.
+        try db.startCommit([insert(5)])
+        var accepted: Bool?
+        let first = try db.finishCommit { _, behind in
+            accepted = try? behind.startCommit([insert(6)])
+            #expect(behind.connection === db)
+        }
+        #expect(accepted == true)
+        let second = try db.finishCommit()
+        #expect(try first[0].rows[0].int("n") == 5)
+        #expect(try second[0].rows[0].int("n") == 6)
+        #expect(try second[0].rows[0].int("tx") > first[0].rows[0].int("tx"))
+
+        // The COMMIT in front fails (a duplicate 1): the one behind it still runs and commits.
+        try db.startCommit([insert(1)])
+        let failed = #expect(throws: DatabaseError.self) {
+            _ = try db.finishCommit { _, behind in _ = try? behind.startCommit([insert(7)]) }
+        }
+        #expect(failed?.sqlState == "23505")
+        #expect(try db.finishCommit()[0].rows[0].int("n") == 7)
+        // The connection is out of the pipeline and usable as ever.
+        #expect(!db.isBroken)
+        #expect(try db.query("SELECT string_agg(n::text, ',' ORDER BY n) AS ns FROM queued").rows.first?["ns"] == "1,2,3,5,6,7")
+    }
 }
