@@ -94,4 +94,26 @@ import Testing
             }
         }
     }
+
+    @Test("the date serial's day arithmetic agrees with Foundation's Gregorian calendar in UTC")
+    func dateSerialMatchesCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        // Every day from 1900 to 2400 (leap centuries 2000 and 2400, plain 1900 and 2100),
+        // at the first and the last second of the day.
+        var mismatches: [String] = []
+        for day in Int64(-25_567)...Int64(157_000) {
+            for second in [0.0, 86_399.0] {
+                let date = Date(timeIntervalSince1970: Double(day) * 86_400 + second)
+                let parts = calendar.dateComponents([.year, .month, .day], from: date)
+                let expected = UInt32(parts.year! * 1_000_000 + parts.month! * 10_000 + parts.day! * 100)
+                if SerialPolicy.date.initial(now: date).rawValue != expected, mismatches.count < 5 {
+                    mismatches.append("\(date): \(SerialPolicy.date.initial(now: date).rawValue) instead of \(expected)")
+                }
+            }
+        }
+        #expect(mismatches.isEmpty)
+        // Past 4294 the serial cannot be written in 32 bits and stays at the largest.
+        #expect(SerialPolicy.date.initial(now: Date(timeIntervalSince1970: 80_000_000_000)).rawValue == UInt32.max)
+    }
 }
