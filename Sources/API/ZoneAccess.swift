@@ -42,11 +42,21 @@ extension APIService {
 
     /// `row` as the zone of this call, if the token may see it.
     static func visibleZone(_ call: Call, row: ZoneRow?) throws -> HostedZone {
+        try HostedZone(checkVisible(call, row: row))
+    }
+
+    /// `zone` as the zone of this call, if the token may see it.
+    static func visibleZone(_ call: Call, zone: HostedZone) throws -> HostedZone {
+        _ = try checkVisible(call, row: zone.row)
+        return zone
+    }
+
+    private static func checkVisible(_ call: Call, row: ZoneRow?) throws(HTTPProblem) -> ZoneRow {
         // A pool's catalog is the service's own: no route shows or changes it as a zone.
         guard let row, !row.isCatalog, call.principal.canSee(zone: row) else {
             throw Problems.notFound("no zone '\(call.parameter("zone"))' is visible to this token")
         }
-        return try HostedZone(row)
+        return row
     }
 
     /// `If-Match` on a write: the zone must still be at the serial the client last saw.

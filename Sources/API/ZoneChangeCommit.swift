@@ -150,7 +150,7 @@ extension APIService {
         do {
             for (index, change) in changes.enumerated() {
                 let plan = found[names[index]]!
-                let zone = try visibleZone(change.call, row: plan.zone)
+                let zone = try visibleZone(change.call, zone: plan.zone)
                 try checkIfMatch(change.call, zone: zone)
                 if editors[names[index]] == nil {
                     editors[names[index]] = try ZoneEditor(db: nil, zone: zone, account: plan.account, known: plan.known)

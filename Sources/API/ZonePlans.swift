@@ -1,6 +1,7 @@
 import DNSModel
 import Foundation
 import Store
+import ZoneData
 
 /// What the last batch that committed changes of a zone knew of it: the zone's row as it left
 /// it, its account's row, the versions of both, and what the owners its changes touched hold
@@ -17,7 +18,8 @@ import Store
 /// next few batches (`benchedBatches`), so a workload that keeps missing pays for it rarely.
 final class ZonePlans: @unchecked Sendable {
     struct Plan {
-        let zone: ZoneRow
+        /// Parsed already: planning from it costs no parsing of the row.
+        let zone: HostedZone
         let account: AccountRow
         let versions: RowVersions
         let known: ZoneRecordOverlay.KnownOwners
@@ -63,19 +65,20 @@ final class ZonePlans: @unchecked Sendable {
     func keep(_ plan: Plan) {
         lock.lock()
         defer { lock.unlock() }
-        if let left = benched[plan.zone.name] {
-            benched[plan.zone.name] = left > 1 ? left - 1 : nil
-            plans[plan.zone.name] = nil
+        let name = plan.zone.row.name
+        if let left = benched[name] {
+            benched[name] = left > 1 ? left - 1 : nil
+            plans[name] = nil
             return
         }
-        if plans.count >= Self.maxZones, plans[plan.zone.name] == nil { plans.removeAll() }
-        plans[plan.zone.name] = plan
+        if plans.count >= Self.maxZones, plans[name] == nil { plans.removeAll() }
+        plans[name] = plan
     }
 
-    /// Keeps what `editor` knows of its zone once its changes are written: the zone's row as
-    /// they leave it, at `versions`, and what the owners `touched` hold.
+    /// Keeps what `editor` knows of its zone once its changes are written: the zone as they
+    /// leave it, at `versions`, and what the owners `touched` hold.
     func keep(_ editor: ZoneEditor, versions: RowVersions, touched: [DomainName]) {
-        keep(Plan(zone: editor.zone.row, account: editor.account, versions: versions, known: editor.knownOwners(around: touched)))
+        keep(Plan(zone: editor.zone, account: editor.account, versions: versions, known: editor.knownOwners(around: touched)))
     }
 
     /// Forgets these zones after a plan of them was found stale, for `benchedBatches` batches.
