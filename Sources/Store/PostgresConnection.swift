@@ -280,6 +280,8 @@ public final class PostgresConnection: @unchecked Sendable {
         fileprivate var raw: OpaquePointer?
         /// How many statements were sent here, once they were.
         public fileprivate(set) var sentStatements: Int?
+        /// Whether sending began, even if it broke off (the connection is then broken).
+        fileprivate var attempted = false
 
         fileprivate init(_ connection: PostgresConnection) {
             self.connection = connection
@@ -289,15 +291,17 @@ public final class PostgresConnection: @unchecked Sendable {
         /// with nothing sent, when a statement is not prepared on this connection yet (preparing
         /// takes a round trip of its own): then send it the usual way.
         public func startCommit(_ statements: [PostgresStatement]) throws -> Bool {
-            guard let raw, sentStatements == nil else { preconditionFailure("BehindCommit used outside finishCommit's meanwhile, or twice") }
+            guard let raw, !attempted else { preconditionFailure("BehindCommit used outside finishCommit's meanwhile, or twice") }
             guard let outgoing = try connection.outgoing(statements, prepare: false) else { return false }
             let commands = PostgresConnection.commitCommands(outgoing)
-            // Counted as sent even when sending broke off: whatever reached the server has answers to read.
-            sentStatements = statements.count
+            attempted = true
             guard PostgresConnection.send(commands, flushBefore: commands.count - 1, on: raw) else {
+                // Whatever reached the server is never read: the connection is given up, and
+                // the transaction in front is still read to its end.
                 connection.markBroken()
                 throw DatabaseError(kind: .unavailable, message: PostgresConnection.errorMessage(raw, fallback: "a pipeline to PostgreSQL broke off"))
             }
+            sentStatements = statements.count
             return true
         }
     }
@@ -398,7 +402,7 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             defer { raw.forEach { PQclear($0) } }
             // With a transaction sent behind, the pipeline goes on; its reader leaves it.
-            let exited = behind?.sentStatements != nil || PQexitPipelineMode(connection) == 1
+            let exited = behind?.attempted == true || PQexitPipelineMode(connection) == 1
             guard raw.count == count, !raw.contains(where: { $0 == nil }), exited else {
                 return .failure(DatabaseError(kind: .unavailable, message: Self.errorMessage(connection, fallback: "a pipeline to PostgreSQL broke off")))
             }
