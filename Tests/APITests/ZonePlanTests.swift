@@ -74,4 +74,31 @@ struct ZonePlanTests {
         #expect(change.text.contains("minimum TTL of 600"))
         #expect(api.service.zonePlans.counts.misses == 1)
     }
+
+    @Test("a zone another transaction holds fails its planned batch at once; that change waits alone, another zone's commits")
+    func zoneLockedElsewhere() throws {
+        let api = try APIFixture(commitLanes: 1)
+        let acme = try Self.planned(api)
+        try api.createZone("free.example", token: acme.token)
+        let blocker = try PostgresConnection(conninfo: api.conninfo)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        _ = try blocker.query("SELECT id FROM zones WHERE name = 'plans.example.' FOR UPDATE")
+
+        let held = BackgroundCall { try Self.addA(api, acme, "held", "192.0.2.5") }
+        // The planned batch's write locks without waiting: it fails, and the change goes on
+        // waiting for the lock in its own thread, out of the lane.
+        let deadline = Date().addingTimeInterval(10)
+        while api.service.zonePlans.counts.misses == 0 {
+            try #require(Date() < deadline, "the planned batch did not fail on the held zone")
+            usleep(10_000)
+        }
+        let free = try api.patch("free.example", token: acme.token,
+                                 #"[{"action": "add", "name": "a.free.example", "type": "A", "records": ["192.0.2.1"]}]"#)
+        #expect(free.status == 200, "\(free.text)")
+        #expect(held.outcome(within: 0) == nil, "the change of the held zone did not wait for its lock")
+        try blocker.execute("COMMIT")
+        #expect(try held.wait(timeoutSeconds: 10).status == 200)
+        #expect(try api.rrsetLines("plans.example", token: acme.token).contains("held.plans.example. A 3600 192.0.2.5"))
+    }
 }
