@@ -56,7 +56,8 @@ p1=$((both1 - z1))
 echo "measured: $result"
 
 changes="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$result")"
-batches="$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'WITH added AS%'")"
+# The batch write is the one statement that checks itself with zonectl_require (migration 0007).
+batches="$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%zonectl_require(%'")"
 hz="$(getconf CLK_TCK)"
 echo "changes: $changes in ${duration}s ($((changes / duration))/s); batches: $batches" \
     "($(python3 -c "print(round($changes / max($batches, 1), 1))") changes each)"
