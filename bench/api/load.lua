@@ -4,6 +4,8 @@
 --   SYSTEM  zonectl | pdns
 --   ZONES   comma-separated zone names without the trailing dot; changes go round-robin
 --   TOKEN   zonectl bearer token or PowerDNS API key
+--   PREFIX  first letter of the names changes use (default "t"; a warm-up on the zones of a
+--           measured run uses another, so the measured run's names are new to the zones)
 -- Prints one "RESULT key=value ..." line; non2xx counts answers outside 200-299, because a
 -- benchmark whose errors are fast would otherwise look good.
 local mode = os.getenv("MODE")
@@ -11,6 +13,7 @@ local system = os.getenv("SYSTEM")
 local zones = {}
 for zone in string.gmatch(os.getenv("ZONES"), "[^,]+") do zones[#zones + 1] = zone end
 local token = os.getenv("TOKEN")
+local prefix = os.getenv("PREFIX") or "t"
 
 -- Per-thread state (each wrk thread runs its own copy of this script). The counts are globals
 -- on purpose: thread:get() in done() reads a thread's globals and cannot see its locals.
@@ -39,8 +42,8 @@ end
 local function change_request()
     counter = counter + 1
     local zone = zones[(counter % #zones) + 1]
-    -- "t<thread>-<n>" is unique within a wrk run; zone_audit.py counts these names afterwards.
-    local name = string.format("t%d-%d.%s", id, counter, zone)
+    -- "<prefix><thread>-<n>" is unique within a wrk run; zone_audit.py counts the "t" names.
+    local name = string.format("%s%d-%d.%s", prefix, id, counter, zone)
     local address = string.format("10.%d.%d.%d", id % 256, math.floor(counter / 256) % 256, counter % 256)
     if system == "zonectl" then
         local body = string.format(

@@ -210,7 +210,7 @@ run_wrk() {
     if [[ $system == zonectl ]]; then secret=$token; else secret=$pdns_key; fi
     cpu_mark "$work/cpu.before"
     thread_mark "$work/threads.before"
-    MODE=$mode SYSTEM=$system ZONES=$zones TOKEN=$secret \
+    MODE=$mode SYSTEM=$system ZONES=$zones TOKEN=$secret PREFIX=${PREFIX:-t} \
         wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --timeout 10s -s "$here/load.lua" "$url" >"$out" 2>&1 &
     local pid=$!
     pids+=("$pid")
@@ -226,7 +226,9 @@ run_wrk() {
             found = 1 }
          END { if (!found) exit 1 }' "$out" >"$work/result" || die "no RESULT line from wrk: $(cat "$out")"
 }
-warm() { if ((warmup > 0)); then run_wrk "$@" "$warmup"; fi; }
+# Warm-ups name their changes w<thread>-<n>: a measured run on the same zones then still
+# changes names nothing has used.
+warm() { if ((warmup > 0)); then PREFIX=w run_wrk "$@" "$warmup"; fi; }
 wrk_command="wrk -t$wrk_threads -c$connections -d${duration}s --timeout 10s -s bench/api/load.lua"
 
 # Before each of (a), (b), (c): VACUUM ANALYZE both databases, so that no figure depends on
@@ -263,10 +265,13 @@ audit_many() { # SYSTEM URL SECRET → "serial_sum bench_rrsets_sum soa_records_
 
 echo "(b) changes spread over 16 zones…"
 settle
+# Warmed on the same 16 zones, before the read-back that the audit counts from.
+warm zonectl change "$many" "$zurl"
 read -r bz_serials0 bz_stored0 _ <<<"$(audit_many zonectl "$zurl" "$token")"
-read -r bp_serials0 bp_stored0 _ <<<"$(audit_many pdns "$purl" "$pdns_key")"
 run_wrk zonectl change "$many" "$zurl" "$duration"
 read -r b_z b_z50 b_z99 b_zbad b_zstatus b_zsock b_zreq _ b_zcpu b_zbusy <"$work/result"
+warm pdns change "$many" "$purl"
+read -r bp_serials0 bp_stored0 _ <<<"$(audit_many pdns "$purl" "$pdns_key")"
 run_wrk pdns change "$many" "$purl" "$duration"
 read -r b_p b_p50 b_p99 b_pbad b_pstatus b_psock b_preq _ b_pcpu b_pbusy <"$work/result"
 read -r bz_serials1 bz_stored1 bz_soas <<<"$(audit_many zonectl "$zurl" "$token")"
@@ -364,8 +369,9 @@ Versions: zonectl \`$zonectl_shown\` built $zonectl_built, repo at $zonectl_comm
 \`--threads $threads --database-connections $db_connections\`, $threading); PowerDNS $pdns_version (gpgsql, api=yes); PostgreSQL $pg_version (one private
 cluster shared by both, default settings, fsync and synchronous_commit on); wrk $wrk_version.
 
-Commands (each measured run follows ${warmup}s of the same load that is not counted; changes
-name a new \`t<thread>-<n>\` A RRset every time, so each request is a real change; before each
+Commands (each measured run follows ${warmup}s of the same load that is not counted, on
+\`$warm_zone\` for (a) and on the same zones for (b) and (c); changes name a new
+\`t<thread>-<n>\` A RRset every time (warm-ups \`w<thread>-<n>\`), so each request is a real change; before each
 of (a), (b) and (c) both databases get \`VACUUM ANALYZE\`, so no figure hangs on autovacuum's timing):
 
 \`\`\`
