@@ -12,7 +12,8 @@ mkdir "$work/pg"
 chown postgres "$work/pg"
 zpid=""
 cleanup() {
-    [[ -n "$zpid" ]] && { kill "$zpid" 2>/dev/null; wait "$zpid" 2>/dev/null || true; }
+    # Each step may fail (zonectl may have exited already) without ending the cleanup: set -e holds here too.
+    if [[ -n "$zpid" ]]; then kill "$zpid" 2>/dev/null || true; wait "$zpid" 2>/dev/null || true; fi
     runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$work"
 }
