@@ -129,11 +129,7 @@ public enum ZoneChangeRepository {
         let writes = writes.filter { !$0.changes.isEmpty }
         precondition(writes.allSatisfy { $0.inserting.count <= RecordRepository.insertSlice }, "a large import goes through commitAndEnd")
         guard !writes.isEmpty else { return first }
-        var statements = first
-        let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
-        if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
-        statements.append(writeStatement(writes, thenCommit: true))
-        return statements
+        return first + deleteStatements(writes) + [writeStatement(writes, thenCommit: true)]
     }
 
     /// The zones' new row versions, by id, from the rows of the write statement.
@@ -153,9 +149,7 @@ public enum ZoneChangeRepository {
             else if !first.isEmpty { _ = try db.queries(first) }
             return []
         }
-        var statements = first
-        let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
-        if !deleting.isEmpty { statements.append(RecordRepository.deleteStatement(deleting)) }
+        var statements = first + deleteStatements(writes)
         let large = writes.filter { $0.inserting.count > RecordRepository.insertSlice }
         if !large.isEmpty {
             // Large imports: the delete first, then one slice at a time, so that only one
@@ -167,6 +161,12 @@ public enum ZoneChangeRepository {
         statements.append(writeStatement(writes, thenCommit: thenCommit))
         let results = thenCommit ? try db.commit(after: statements) : try db.queries(statements)
         return results[results.count - 1].rows
+    }
+
+    /// The statement deleting the RRsets the writes replace; none when they replace none.
+    private static func deleteStatements(_ writes: [ZoneWrite]) -> [PostgresStatement] {
+        let deleting = writes.flatMap { write in write.deleting.map { ZoneRRsetKey(zoneID: write.zoneID, rrset: $0) } }
+        return deleting.isEmpty ? [] : [RecordRepository.deleteStatement(deleting)]
     }
 
     /// The statement that inserts the batch's records (all but those of large writes, which go
